@@ -1,0 +1,72 @@
+"""Request dependencies: the context, the acting user (bearer token or web session), role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from linewatch.access.service import actor_for_token, session_actor
+from linewatch.context import Context
+from linewatch.core.actor import INGEST, Actor
+from linewatch.core.errors import Forbidden, Unauthorized
+
+SESSION_COOKIE = "linewatch_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_ctx(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def reading(ctx: Context = Depends(get_ctx)) -> Iterator[Session]:
+    with ctx.db.reading() as session:
+        yield session
+
+
+def writing(ctx: Context = Depends(get_ctx)) -> Iterator[Session]:
+    with ctx.db.unit_of_work() as session:
+        yield session
+
+
+def current_actor(request: Request, ctx: Context = Depends(get_ctx)) -> Actor:
+    """Bearer token first; else the web session cookie, with CSRF checked on unsafe methods."""
+    header = request.headers.get("authorization", "")
+    with ctx.db.reading() as session:
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("Authorization must be 'Bearer <token>'")
+            return actor_for_token(session, ctx.clock, token.strip(), ctx.settings.admin_token)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise Unauthorized("authentication required: a bearer token or a login session")
+        actor, web = session_actor(session, ctx.clock, cookie)
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not sent or sent != web.csrf_token:
+                raise Forbidden("missing or wrong CSRF token")
+        return actor
+
+
+def user_actor(actor: Actor = Depends(current_actor)) -> Actor:
+    """Any person's role; ingest-only tokens are refused."""
+    if actor.role == INGEST:
+        raise Forbidden("ingest tokens may only post alarms")
+    return actor
+
+
+def require(*roles: str) -> Callable[[Actor], Actor]:
+    """A dependency allowing only the given roles (admins always)."""
+
+    def check(actor: Actor = Depends(user_actor)) -> Actor:
+        if not actor.is_admin and actor.role not in roles:
+            raise Forbidden(f"role {actor.role!r} may not do this")
+        return actor
+
+    return check
+
+
+admin_only = require()

@@ -1,0 +1,66 @@
+"""The ASGI application: API routers, web pages, error mapping. Built from a :class:`Context`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from linewatch import __version__
+from linewatch.api import admin, inventory
+from linewatch.context import Context
+from linewatch.core.errors import LinewatchError
+from linewatch.web import pages
+
+log = logging.getLogger("linewatch")
+
+
+def create_app(ctx: Context) -> FastAPI:
+    app = FastAPI(
+        title="Linewatch", version=__version__, description="集团客户专线 fault monitoring and dispatch"
+    )
+    app.state.ctx = ctx
+
+    @app.exception_handler(LinewatchError)
+    async def _domain_error(request: Request, exc: LinewatchError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(
+            {"error": exc.message, "detail": exc.detail}, status_code=exc.status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"where": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        first = detail[0] if detail else {"where": "", "message": "invalid request"}
+        return JSONResponse(
+            {"error": f"{first['where']}: {first['message']}", "detail": detail}, status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail), "detail": None}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"error": "internal error (a bug: see the server log)", "detail": None}, status_code=500
+        )
+
+    @app.get("/healthz", tags=["system"])
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "time": ctx.clock.now().isoformat()}
+
+    app.include_router(inventory.router)
+    app.include_router(admin.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(packages=[("linewatch.web", "static")]), name="static")
+    return app

@@ -1,0 +1,43 @@
+"""The running application's parts, built once and handed to every edge (no module singletons)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from linewatch.core.bus import INVENTORY_CHANGED, EventBus
+from linewatch.core.clock import Clock, make_clock
+from linewatch.core.policy import Policy, load_policy
+from linewatch.db.engine import Database
+from linewatch.db.migrate import upgrade
+from linewatch.inventory.index import ImpactIndex
+from linewatch.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    clock: Clock
+    policy: Policy
+    bus: EventBus
+    index: ImpactIndex = field(default_factory=ImpactIndex)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def rebuild_index(self, _payload: object = None) -> None:
+        with self.db.reading() as session:
+            fresh = ImpactIndex.build(session)
+        with self._index_lock:
+            self.index = fresh
+
+
+def build_context(settings: Settings, *, migrate: bool = True) -> Context:
+    policy = load_policy(settings.policy)
+    clock = make_clock(settings.clock, policy.timezone)
+    db = Database(settings.db)
+    if migrate:
+        upgrade(db)
+    ctx = Context(settings=settings, db=db, clock=clock, policy=policy, bus=EventBus())
+    ctx.bus.subscribe(INVENTORY_CHANGED, ctx.rebuild_index)
+    ctx.rebuild_index()
+    return ctx

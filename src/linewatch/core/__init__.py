@@ -1,0 +1,1 @@
+"""The shared kernel: clock, policy, errors, labelled enumerations. Imports no domain package."""

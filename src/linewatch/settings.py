@@ -1,0 +1,22 @@
+"""Runtime settings: every option also reads ``LINEWATCH_<OPTION>`` from the environment."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from linewatch.db.engine import DEFAULT_URL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LINEWATCH_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = DEFAULT_URL
+    policy: str | None = None
+    snmp_port: int = 1162
+    syslog_port: int = 1514
+    clock: str = ""  # "manual" for tests and drills
+    admin_token: str | None = None
+    max_upload_bytes: int = 256 * 1024 * 1024
+    secure_cookies: bool = False  # set behind TLS
