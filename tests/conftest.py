@@ -34,11 +34,11 @@ ADMIN_TOKEN = "test-admin-token-0123456789"
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)  # a Monday morning
 PG_ADMIN_URL = os.environ.get("LINEWATCH_TEST_PG", "postgresql://127.0.0.1:5432/test")
-PG_TEST_DB = "linewatch_test"
+PG_TEST_DB = f"linewatch_test_{os.getpid()}"  # one per test run: parallel runs never collide
 
 
 def _pg_url() -> str | None:
-    """Create (once) a database of our own beside the given one; None when PostgreSQL is absent."""
+    """Create a database of our own beside the given one; None when PostgreSQL is absent."""
     try:
         admin = create_engine(normalise_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -64,17 +64,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_migrated() -> str | None:
+def pg_migrated() -> Iterator[str | None]:
     url = _pg_url()
     if url is None:
-        return None
+        yield None
+        return
     db = Database(url)
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
     upgrade(db)
     db.dispose()
-    return url
+    yield url
+    admin = create_engine(normalise_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

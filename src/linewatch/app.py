@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,8 +23,19 @@ log = logging.getLogger("linewatch")
 
 
 def create_app(ctx: Context) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ctx.start()
+        try:
+            yield
+        finally:
+            ctx.stop()
+
     app = FastAPI(
-        title="Linewatch", version=__version__, description="集团客户专线 fault monitoring and dispatch"
+        lifespan=lifespan,
+        title="Linewatch",
+        version=__version__,
+        description="集团客户专线 fault monitoring and dispatch",
     )
     app.state.ctx = ctx
 

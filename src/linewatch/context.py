@@ -11,6 +11,7 @@ from linewatch.core.policy import Policy, load_policy
 from linewatch.db.engine import Database
 from linewatch.db.migrate import upgrade
 from linewatch.inventory.index import ImpactIndex
+from linewatch.pipeline import Pipeline
 from linewatch.settings import Settings
 
 
@@ -22,13 +23,30 @@ class Context:
     policy: Policy
     bus: EventBus
     index: ImpactIndex = field(default_factory=ImpactIndex)
+    pipeline: Pipeline = field(init=False)
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.pipeline = Pipeline(self.db, self.clock, self.policy, self.bus, lambda: self.index)
 
     def rebuild_index(self, _payload: object = None) -> None:
         with self.db.reading() as session:
             fresh = ImpactIndex.build(session)
         with self._index_lock:
             self.index = fresh
+
+    def on_inventory_changed(self, payload: object = None) -> None:
+        self.rebuild_index()
+        if self.pipeline.thread is not None:
+            self.pipeline.rematch()
+
+    def start(self) -> None:
+        """Start the workers (the pipeline writer); the clock's moves drive its timers."""
+        if self.pipeline.thread is None:
+            self.pipeline.start()
+
+    def stop(self) -> None:
+        self.pipeline.stop()
 
 
 def build_context(settings: Settings, *, migrate: bool = True) -> Context:
@@ -38,6 +56,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     if migrate:
         upgrade(db)
     ctx = Context(settings=settings, db=db, clock=clock, policy=policy, bus=EventBus())
-    ctx.bus.subscribe(INVENTORY_CHANGED, ctx.rebuild_index)
+    ctx.bus.subscribe(INVENTORY_CHANGED, ctx.on_inventory_changed)
+    ctx.clock.on_change(lambda _old, _new: ctx.pipeline.tick() if ctx.pipeline.thread else None)
     ctx.rebuild_index()
     return ctx

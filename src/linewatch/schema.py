@@ -1,9 +1,11 @@
 """Every table of every domain, imported in one place for migrations and tests."""
 
 from linewatch.access import models as access_models
+from linewatch.alarms import models as alarm_models
 from linewatch.db import audit as audit_models
 from linewatch.db.base import Base
+from linewatch.incidents import models as incident_models
 from linewatch.inventory import models as inventory_models
 
 metadata = Base.metadata
-__all__ = ["access_models", "audit_models", "inventory_models", "metadata"]
+__all__ = ["access_models", "alarm_models", "audit_models", "incident_models", "inventory_models", "metadata"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -43,14 +44,19 @@ def move_clock(
     if (body.set is None) == (body.advance_seconds is None):
         raise LinewatchError("give exactly one of 'set' or 'advance_seconds'")
     before = clock.now()
+    # The target is computed (and range-checked) before the clock moves, so a refused move
+    # changes nothing and reaches no listener.
     if body.set is not None:
         try:
-            when = parse_time(body.set, clock.tz)
-        except ValueError as exc:
+            when = parse_time(body.set, clock.tz).astimezone(clock.tz)
+        except (ValueError, OverflowError) as exc:
             raise LinewatchError(f"'set' is not an RFC 3339 time: {body.set!r}") from exc
-        clock.set(when)
     else:
-        clock.advance(body.advance_seconds or 0)
+        try:
+            when = before + timedelta(seconds=body.advance_seconds or 0)
+        except OverflowError as exc:
+            raise LinewatchError(f"advance_seconds={body.advance_seconds} is out of range") from exc
+    clock.set(when)
     with ctx.db.unit_of_work() as session:
         record(
             session,

@@ -48,6 +48,9 @@ class AlarmPolicy(Strict):
     flapping: FlappingPolicy
     consequent_types: list[str]
     root_window_minutes: Minutes
+    impact_severities: list[Literal["critical", "major", "minor", "warning", "indeterminate"]]
+    ne_level_types: list[str]
+    type_aliases: dict[str, str]
 
 
 class ContactHours(Strict):

@@ -12,7 +12,25 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linewatch.inventory.models import Circuit, NetworkElement, Port, Route, RouteHop
+from linewatch.inventory.choices import PLATFORM_TYPES, CustomerLevel, NeType
+from linewatch.inventory.models import Circuit, Customer, NetworkElement, Port, Route, RouteHop
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitInfo:
+    """What matching and the dispatch rules need about a circuit, kept in memory."""
+
+    id: int
+    code: str
+    customer_id: int
+    customer_code: str
+    key_customer: bool
+    site_role: str
+    service_type: str
+    access: str
+    assurance: str
+    maintainer_id: int | None
+    dual_routed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,22 +49,40 @@ class ImpactIndex:
     def __init__(self) -> None:
         self.by_ne: dict[int, list[RouteHit]] = {}
         self.by_port: dict[tuple[int, str], list[RouteHit]] = {}
+        self.by_ne_portless: dict[int, list[RouteHit]] = {}
         self.by_platform: dict[int, list[int]] = {}
         self.ne_by_name: dict[str, int] = {}
         self.ne_by_ip: dict[str, int] = {}
+        self.ne_name: dict[int, str] = {}
+        self.ne_parent: dict[int, int] = {}
+        self.platforms: set[int] = set()
         self.circuit_code: dict[int, str] = {}
+        self.circuits: dict[int, CircuitInfo] = {}
 
     @classmethod
     def build(cls, session: Session) -> ImpactIndex:
         index = cls()
-        for ne_id, name, ip in session.execute(
-            select(NetworkElement.id, NetworkElement.name, NetworkElement.mgmt_ip)
-        ):
+        platform_types = {t.value for t in PLATFORM_TYPES}
+        nes = select(
+            NetworkElement.id,
+            NetworkElement.name,
+            NetworkElement.mgmt_ip,
+            NetworkElement.parent_id,
+            NetworkElement.type,
+        )
+        for ne_id, name, ip, parent_id, ne_type in session.execute(nes):
             index.ne_by_name[name] = ne_id
+            index.ne_name[ne_id] = name
             if ip:
                 index.ne_by_ip[ip] = ne_id
+            if parent_id:
+                index.ne_parent[ne_id] = parent_id
+            if NeType.parse(ne_type).value in platform_types:
+                index.platforms.add(ne_id)
         by_ne: dict[int, set[RouteHit]] = defaultdict(set)
         by_port: dict[tuple[int, str], set[RouteHit]] = defaultdict(set)
+        portless: dict[int, set[RouteHit]] = defaultdict(set)
+        dual: set[int] = set()
         rows = session.execute(
             select(Route.circuit_id, Route.role, RouteHop.ne_id, Port.name)
             .join(RouteHop, RouteHop.route_id == Route.id)
@@ -57,15 +93,57 @@ class ImpactIndex:
             by_ne[ne_id].add(hit)
             if port_name:
                 by_port[(ne_id, port_key(port_name))].add(hit)
+            else:
+                portless[ne_id].add(hit)
+            if role == "backup":
+                dual.add(circuit_id)
         index.by_ne = {k: sorted(v, key=_order) for k, v in by_ne.items()}
         index.by_port = {k: sorted(v, key=_order) for k, v in by_port.items()}
+        index.by_ne_portless = {k: sorted(v, key=_order) for k, v in portless.items()}
         platforms: dict[int, list[int]] = defaultdict(list)
-        for circuit_id, code, platform_id in session.execute(
-            select(Circuit.id, Circuit.code, Circuit.platform_id)
-        ):
-            index.circuit_code[circuit_id] = code
+        normal = CustomerLevel.NORMAL.value
+        circuits = select(
+            Circuit.id,
+            Circuit.code,
+            Circuit.platform_id,
+            Circuit.customer_id,
+            Customer.code,
+            Customer.level,
+            Circuit.site_role,
+            Circuit.service_type,
+            Circuit.access,
+            Circuit.assurance,
+            Circuit.maintainer_id,
+        ).join(Customer, Customer.id == Circuit.customer_id)
+        for (
+            cid,
+            code,
+            platform_id,
+            customer_id,
+            customer_code,
+            level,
+            role,
+            service,
+            access,
+            assurance,
+            team,
+        ) in session.execute(circuits):
+            index.circuit_code[cid] = code
+            index.circuits[cid] = CircuitInfo(
+                cid,
+                code,
+                customer_id,
+                customer_code,
+                level != normal,
+                role,
+                service,
+                access,
+                assurance,
+                team,
+                cid in dual,
+            )
             if platform_id:
-                platforms[platform_id].append(circuit_id)
+                platforms[platform_id].append(cid)
         index.by_platform = dict(platforms)
         return index
 
@@ -77,9 +155,15 @@ class ImpactIndex:
         return None
 
     def hits(self, ne_id: int, port: str | None = None) -> list[RouteHit]:
-        """Circuits crossing an NE (any port) or one port of it."""
+        """Circuits crossing an NE (any port) or one port of it.
+
+        A route hop that names no port could use any port of its NE, so it is hit by every port
+        alarm there: inventory that does not say is not taken as proof of no impact.
+        """
         if port:
-            return self.by_port.get((ne_id, port_key(port)), [])
+            exact = self.by_port.get((ne_id, port_key(port)), [])
+            loose = self.by_ne_portless.get(ne_id, [])
+            return exact + loose if loose else exact
         return self.by_ne.get(ne_id, [])
 
     def platform_dependants(self, ne_id: int) -> list[int]:

@@ -120,5 +120,6 @@ def home(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
             actor, web = access.session_actor(session, ctx.clock, cookie)
         except Unauthorized:
             return RedirectResponse("/login", status_code=303)
+        csrf = web.csrf_token  # read while the session is open: closing it expires the row
         counts = inventory.summary(session, actor)
-    return render(request, "home.html", actor=actor, csrf=web.csrf_token, counts=counts)
+    return render(request, "home.html", actor=actor, csrf=csrf, counts=counts)

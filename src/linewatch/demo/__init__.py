@@ -1,0 +1,1 @@
+"""Demo data: a seeded, realistic city network written in the inventory import format."""

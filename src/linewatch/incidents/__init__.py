@@ -1,0 +1,1 @@
+"""Incidents (故障): alarms with one root cause, their impacted circuits and dispatch level."""

@@ -1,0 +1,373 @@
+"""The incident book: correlation into incidents, route-aware impact and dispatch levels (DOMAIN 3–4).
+
+Owned by the pipeline writer like the alarm book. Correlation: an alarm joins an open incident,
+active within the policy window, that shares a circuit with it, sits on the same NE or on its
+parent NE (an ONU behind its OLT), or whose platform the alarm's circuits depend on; it is then
+linked to that incident's root (not dispatched on its own). A root-type alarm arriving after its
+consequences (LOS after AIS) becomes the root. Otherwise a service-affecting alarm on a known
+NE opens an incident of its own.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from linewatch.alarms.engine import ALARM, ActiveAlarm, AlarmBook, AlarmChange
+from linewatch.alarms.hits import Hit
+from linewatch.core.policy import Policy
+from linewatch.db.batch import Batch
+from linewatch.incidents.choices import ImpactKind, IncidentState, Level
+from linewatch.incidents.models import ImpactRecord, IncidentRecord
+from linewatch.incidents.rules import ImpactFact, circuit_impact, dispatch_level, window_impacts
+from linewatch.inventory.index import ImpactIndex
+
+INCIDENT = IncidentRecord.__table__
+IMPACT = ImpactRecord.__table__
+
+
+@dataclass(slots=True)
+class CurrentImpact:
+    row_id: int
+    kind: ImpactKind
+    since: datetime
+
+
+@dataclass(slots=True)
+class OpenIncident:
+    id: int
+    root_alarm_id: int
+    root_ne_id: int | None
+    opened_at: datetime
+    drill: bool
+    last_activity: datetime
+    alarm_ids: set[int] = field(default_factory=set)
+    impacts: dict[int, CurrentImpact] = field(default_factory=dict)
+    level: Level = Level.NORMAL
+    level_reason: str = ""
+    key_down: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentChange:
+    """What dispatch and the live view hear about."""
+
+    kind: str  # opened | updated | level_changed | recovered
+    incident_id: int
+    level: str
+    at: datetime
+
+
+class IncidentBook:
+    def __init__(self, policy: Policy, alarms: AlarmBook) -> None:
+        self.policy = policy
+        self.alarms = alarms
+        self.open: dict[int, OpenIncident] = {}
+        self.by_circuit: dict[int, set[int]] = {}
+        self.by_ne: dict[int, set[int]] = {}
+        # (since, customer_id, access, incident_id) of key customers' "down" impacts, kept sorted
+        self.key_down: list[tuple[datetime, int, str, int]] = []
+        self.next_incident_id = 1
+        self.next_impact_id = 1
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.policy.alarms.root_window_minutes)
+
+    # ------------------------------------------------------------------ start-up
+    def load(self, session: Session, index: ImpactIndex) -> None:
+        self.open.clear()
+        self.by_circuit.clear()
+        self.by_ne.clear()
+        self.key_down.clear()
+        self.next_incident_id = (session.scalar(select(func.max(IncidentRecord.id))) or 0) + 1
+        self.next_impact_id = (session.scalar(select(func.max(ImpactRecord.id))) or 0) + 1
+        for row in session.scalars(
+            select(IncidentRecord).where(IncidentRecord.state == IncidentState.OPEN.value)
+        ):
+            incident = OpenIncident(
+                row.id,
+                row.root_alarm_id,
+                row.root_ne_id,
+                row.opened_at,
+                row.drill,
+                row.updated_at,
+                level=Level(row.level),
+                level_reason=row.level_reason,
+                key_down=row.key_customers_down,
+            )
+            self.open[row.id] = incident
+        for alarm in self.alarms.by_id.values():
+            if alarm.incident_id in self.open:
+                self._attach(self.open[alarm.incident_id], alarm)
+        impacts = select(ImpactRecord).where(
+            ImpactRecord.until.is_(None), ImpactRecord.incident_id.in_(list(self.open) or [-1])
+        )
+        for impact in session.scalars(impacts):
+            incident = self.open[impact.incident_id]
+            incident.impacts[impact.circuit_id] = CurrentImpact(
+                impact.id, ImpactKind(impact.impact), impact.since
+            )
+            self._ledger_add(incident, impact.circuit_id, index)
+
+    # ------------------------------------------------------------------ processing
+    def apply(
+        self, changes: list[AlarmChange], index: ImpactIndex, now: datetime, batch: Batch
+    ) -> list[IncidentChange]:
+        touched: dict[int, datetime] = {}
+        out: list[IncidentChange] = []
+        for change in changes:
+            alarm = change.alarm
+            if change.kind == "raised" or (change.kind == "rematched" and alarm.incident_id is None):
+                incident = self._correlate(alarm, change.at, index, batch, out)
+            else:
+                incident = self.open.get(alarm.incident_id) if alarm.incident_id else None
+                if incident is not None and change.kind == "rematched":
+                    self._attach(incident, alarm)
+            if incident is not None:
+                incident.last_activity = max(incident.last_activity, change.at)
+                touched[incident.id] = max(touched.get(incident.id, change.at), change.at)
+        for incident_id, at in touched.items():
+            incident = self.open[incident_id]
+            self._recompute_impacts(incident, at, index, batch)
+            if not self._active_members(incident):
+                self._recover(incident, at, batch, out)
+        self.relevel(now, index, batch, out, only=set(touched))
+        return out
+
+    def _active_members(self, incident: OpenIncident) -> list[ActiveAlarm]:
+        return [a for a in (self.alarms.by_id.get(i) for i in incident.alarm_ids) if a is not None]
+
+    def _candidates(self, alarm: ActiveAlarm, at: datetime, index: ImpactIndex) -> list[OpenIncident]:
+        ids: set[int] = set()
+        for circuit_id in alarm.hits:
+            ids |= self.by_circuit.get(circuit_id, set())
+        if alarm.ne_id is not None:
+            ids |= self.by_ne.get(alarm.ne_id, set())
+            parent = index.ne_parent.get(alarm.ne_id)
+            if parent is not None:
+                ids |= self.by_ne.get(parent, set())
+        found = []
+        for incident_id in ids:
+            incident = self.open.get(incident_id)
+            if incident and incident.drill == alarm.drill and at - incident.last_activity <= self.window:
+                found.append(incident)
+        return sorted(found, key=lambda i: i.id)
+
+    def _correlate(
+        self, alarm: ActiveAlarm, at: datetime, index: ImpactIndex, batch: Batch, out: list[IncidentChange]
+    ) -> OpenIncident | None:
+        candidates = self._candidates(alarm, at, index)
+        if candidates:
+            incident = candidates[0]
+            self._attach(incident, alarm)
+            root = self.alarms.by_id.get(incident.root_alarm_id)
+            if root is not None and self.alarms.is_consequent(root) and not self.alarms.is_consequent(alarm):
+                self._reroot(incident, alarm, batch)
+            else:
+                alarm.root_id = incident.root_alarm_id
+                batch.update(ALARM, alarm.id, incident_id=incident.id, root_id=alarm.root_id)
+            return incident
+        if alarm.ne_id is None or not self.alarms.affects_service(alarm):
+            return None  # unmatched, or too minor to be a fault of its own: kept and listed as an alarm
+        incident = OpenIncident(self.next_incident_id, alarm.id, alarm.ne_id, at, alarm.drill, at)
+        self.next_incident_id += 1
+        self.open[incident.id] = incident
+        self._attach(incident, alarm)
+        batch.update(ALARM, alarm.id, incident_id=incident.id, root_id=None)
+        diagnosis_due = at + timedelta(minutes=self.policy.dispatch.diagnosis_minutes)
+        batch.insert(
+            INCIDENT,
+            {
+                "id": incident.id,
+                "state": IncidentState.OPEN.value,
+                "level": Level.NORMAL.value,
+                "level_reason": "",
+                "opened_at": at,
+                "recovered_at": None,
+                "root_alarm_id": alarm.id,
+                "root_ne_id": alarm.ne_id,
+                "key_customers_down": 0,
+                "diagnosis_due": diagnosis_due,
+                "diagnosis_category": None,
+                "diagnosis_by": None,
+                "diagnosis_at": None,
+                "diagnosis_note": "",
+                "planned": False,
+                "drill": alarm.drill,
+                "assurance": None,
+                "updated_at": at,
+            },
+        )
+        out.append(IncidentChange("opened", incident.id, Level.NORMAL.value, at))
+        return incident
+
+    def _attach(self, incident: OpenIncident, alarm: ActiveAlarm) -> None:
+        alarm.incident_id = incident.id
+        incident.alarm_ids.add(alarm.id)
+        for circuit_id in alarm.hits:
+            self.by_circuit.setdefault(circuit_id, set()).add(incident.id)
+        if alarm.ne_id is not None:
+            self.by_ne.setdefault(alarm.ne_id, set()).add(incident.id)
+
+    def _reroot(self, incident: OpenIncident, root: ActiveAlarm, batch: Batch) -> None:
+        incident.root_alarm_id = root.id
+        incident.root_ne_id = root.ne_id
+        root.root_id = None
+        batch.update(ALARM, root.id, incident_id=incident.id, root_id=None)
+        for member in self._active_members(incident):
+            if member.id != root.id:
+                member.root_id = root.id
+                batch.update(ALARM, member.id, root_id=root.id)
+        batch.update(INCIDENT, incident.id, root_alarm_id=root.id, root_ne_id=root.ne_id)
+
+    # ------------------------------------------------------------------ impact
+    def _recompute_impacts(
+        self, incident: OpenIncident, at: datetime, index: ImpactIndex, batch: Batch
+    ) -> None:
+        combined: dict[int, Hit] = {}
+        for alarm in self._active_members(incident):
+            if not self.alarms.affects_service(alarm):
+                continue
+            for circuit_id, hit in alarm.hits.items():
+                previous = combined.get(circuit_id)
+                combined[circuit_id] = hit if previous is None else previous | hit
+        wanted: dict[int, ImpactKind] = {}
+        for circuit_id, hit in combined.items():
+            info = index.circuits.get(circuit_id)
+            kind = circuit_impact(hit, info.dual_routed if info else False)
+            if kind is not None and info is not None:
+                wanted[circuit_id] = kind
+        for circuit_id, current in list(incident.impacts.items()):
+            if wanted.get(circuit_id) is not current.kind:
+                batch.update(IMPACT, current.row_id, until=at)
+                self._ledger_remove(incident, circuit_id, index)
+                del incident.impacts[circuit_id]
+        for circuit_id, kind in wanted.items():
+            if circuit_id in incident.impacts:
+                continue
+            info = index.circuits[circuit_id]
+            row_id = self.next_impact_id
+            self.next_impact_id += 1
+            incident.impacts[circuit_id] = CurrentImpact(row_id, kind, at)
+            batch.insert(
+                IMPACT,
+                {
+                    "id": row_id,
+                    "incident_id": incident.id,
+                    "circuit_id": circuit_id,
+                    "customer_id": info.customer_id,
+                    "impact": kind.value,
+                    "since": at,
+                    "until": None,
+                },
+            )
+            self._ledger_add(incident, circuit_id, index)
+        batch.update(INCIDENT, incident.id, updated_at=at)
+
+    def _ledger_add(self, incident: OpenIncident, circuit_id: int, index: ImpactIndex) -> None:
+        info = index.circuits.get(circuit_id)
+        current = incident.impacts[circuit_id]
+        if info and info.key_customer and current.kind is ImpactKind.DOWN:
+            bisect.insort(self.key_down, (current.since, info.customer_id, info.access, incident.id))
+
+    def _ledger_remove(self, incident: OpenIncident, circuit_id: int, index: ImpactIndex) -> None:
+        info = index.circuits.get(circuit_id)
+        current = incident.impacts[circuit_id]
+        if info and info.key_customer and current.kind is ImpactKind.DOWN:
+            entry = (current.since, info.customer_id, info.access, incident.id)
+            position = bisect.bisect_left(self.key_down, entry)
+            if position < len(self.key_down) and self.key_down[position] == entry:
+                del self.key_down[position]
+
+    def _recover(self, incident: OpenIncident, at: datetime, batch: Batch, out: list[IncidentChange]) -> None:
+        for circuit_id in list(incident.impacts):
+            batch.update(IMPACT, incident.impacts[circuit_id].row_id, until=at)
+        self.key_down = [e for e in self.key_down if e[3] != incident.id]
+        incident.impacts.clear()
+        for ids in self.by_circuit.values():
+            ids.discard(incident.id)
+        for ids in self.by_ne.values():
+            ids.discard(incident.id)
+        del self.open[incident.id]
+        batch.update(
+            INCIDENT, incident.id, state=IncidentState.RECOVERED.value, recovered_at=at, updated_at=at
+        )
+        out.append(IncidentChange("recovered", incident.id, incident.level.value, at))
+
+    # ------------------------------------------------------------------ dispatch level
+    def _window_others(self, incident: OpenIncident, index: ImpactIndex) -> list[ImpactFact]:
+        starts = [c.since for c in incident.impacts.values() if c.kind is ImpactKind.DOWN]
+        if not starts:
+            return []
+        lo = (min(starts) - self.window_for_level(), -1, "", -1)
+        hi = (max(starts) + self.window_for_level(), 1 << 62, "\uffff", 1 << 62)
+        facts = []
+        for since, customer_id, access, incident_id in self.key_down[
+            bisect.bisect_left(self.key_down, lo) : bisect.bisect_right(self.key_down, hi)
+        ]:
+            if incident_id == incident.id:
+                continue
+            facts.append(ImpactFact(_Stand(customer_id, access), ImpactKind.DOWN, since))  # type: ignore[arg-type]
+        return facts
+
+    def window_for_level(self) -> timedelta:
+        return timedelta(minutes=self.policy.dispatch.same_window_minutes)
+
+    def relevel(
+        self,
+        now: datetime,
+        index: ImpactIndex,
+        batch: Batch,
+        out: list[IncidentChange],
+        only: set[int] | None = None,
+    ) -> None:
+        """Recompute levels: of the touched incidents, and of every incident whose key-customer
+        impacts share a window with others (their counts may have moved)."""
+        targets = set(only or ())
+        if only is None or self.key_down:
+            targets |= {e[3] for e in self.key_down}
+        for incident_id in sorted(targets):
+            incident = self.open.get(incident_id)
+            if incident is None:
+                continue
+            own = [
+                ImpactFact(index.circuits[c], cur.kind, cur.since)
+                for c, cur in incident.impacts.items()
+                if c in index.circuits
+            ]
+            in_window = window_impacts(own, self._window_others(incident, index), self.window_for_level())
+            level, reason = dispatch_level(own, in_window, now, self.policy.dispatch)
+            key_down = len(
+                {f.circuit.customer_id for f in own if f.impact is ImpactKind.DOWN and f.circuit.key_customer}
+            )
+            if (
+                level is not incident.level
+                or key_down != incident.key_down
+                or reason != incident.level_reason
+            ):
+                previous = incident.level
+                incident.level, incident.level_reason, incident.key_down = level, reason, key_down
+                batch.update(
+                    INCIDENT,
+                    incident.id,
+                    level=level.value,
+                    level_reason=reason,
+                    key_customers_down=key_down,
+                    updated_at=now,
+                )
+                if level is not previous:
+                    out.append(IncidentChange("level_changed", incident.id, level.value, now))
+
+
+@dataclass(frozen=True, slots=True)
+class _Stand:
+    """Another incident's key-customer impact, as much of a circuit as the window count needs."""
+
+    customer_id: int
+    access: str
+    key_customer: bool = True

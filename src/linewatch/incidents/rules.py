@@ -1,0 +1,109 @@
+"""Pure incident rules: route-aware impact (DOMAIN 3.6) and the dispatch level (DOMAIN 4).
+
+Plain functions over small dataclasses; the policy and the time are passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from linewatch.alarms.hits import Hit
+from linewatch.core.policy import DispatchPolicy
+from linewatch.incidents.choices import ImpactKind, Level
+from linewatch.inventory.index import CircuitInfo
+
+
+def circuit_impact(hit: Hit, dual_routed: bool) -> ImpactKind | None:
+    """Only route hit → down; one of two routes → degraded; both, or the platform → down."""
+    if hit.platform:
+        return ImpactKind.DOWN
+    if not dual_routed:
+        return ImpactKind.DOWN if hit.primary or hit.backup else None
+    if hit.primary and hit.backup:
+        return ImpactKind.DOWN
+    if hit.primary or hit.backup:
+        return ImpactKind.DEGRADED
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactFact:
+    circuit: CircuitInfo
+    impact: ImpactKind
+    since: datetime
+
+
+def key_customers_down(impacts: Iterable[ImpactFact], *, exclude_access: Iterable[str] = ()) -> set[int]:
+    excluded = {a.upper() for a in exclude_access}
+    return {
+        f.circuit.customer_id
+        for f in impacts
+        if f.impact is ImpactKind.DOWN and f.circuit.key_customer and f.circuit.access.upper() not in excluded
+    }
+
+
+def window_impacts(
+    own: list[ImpactFact], others: Iterable[ImpactFact], window: timedelta
+) -> list[ImpactFact]:
+    """The incident's impacts plus other incidents' impacts that began within ``window`` of one of them
+    ("same window", DOMAIN 4): a storm of separate faults counts together."""
+    starts = [f.since for f in own if f.impact is ImpactKind.DOWN]
+    if not starts:
+        return list(own)
+    lo, hi = min(starts) - window, max(starts) + window
+    return own + [f for f in others if f.impact is ImpactKind.DOWN and lo <= f.since <= hi]
+
+
+def dispatch_level(
+    own: list[ImpactFact], in_window: list[ImpactFact], now: datetime, policy: DispatchPolicy
+) -> tuple[Level, str]:
+    """The level and the rule that gave it (shown to dispatchers). ``in_window`` includes ``own``."""
+    for f in own:
+        c = f.circuit
+        if not (c.key_customer and c.site_role == "center" and f.impact is ImpactKind.DOWN):
+            continue
+        if c.dual_routed:
+            return (
+                Level.URGENT,
+                f"both routes of key customer {c.customer_code}'s center circuit {c.code} down",
+            )
+        if c.service_type in policy.urgent_center_service_types:
+            return (
+                Level.URGENT,
+                f"key customer {c.customer_code}'s center {c.service_type} circuit {c.code} down",
+            )
+    all_down = key_customers_down(in_window)
+    if len(all_down) >= policy.urgent_key_customers_down:
+        return Level.URGENT, f"{len(all_down)} key customers down in the same window"
+    for f in own:
+        c = f.circuit
+        if c.key_customer and c.site_role == "center" and f.impact is ImpactKind.DEGRADED:
+            return Level.GENERAL, f"key customer {c.customer_code}'s center circuit {c.code} lost one route"
+    counted = key_customers_down(in_window, exclude_access=policy.general_excludes_access)
+    if len(counted) >= policy.general_key_customers_down:
+        return Level.GENERAL, f"{len(counted)} key customers down in the same window"
+    overdue_after = timedelta(minutes=policy.overdue_branch_minutes)
+    for f in own:
+        c = f.circuit
+        if (
+            c.key_customer
+            and c.site_role == "branch"
+            and f.impact is ImpactKind.DOWN
+            and now - f.since >= overdue_after
+        ):
+            return (
+                Level.OVERDUE,
+                f"key customer {c.customer_code}'s branch circuit {c.code} down over {overdue_after}",
+            )
+    return Level.NORMAL, "no dispatch criterion met"
+
+
+RAISE_LADDER = (Level.NORMAL, Level.GENERAL, Level.URGENT)
+
+
+def raise_level(level: Level, steps: int) -> Level:
+    """Assurance periods raise a level (DOMAIN 7): normal → general → urgent; overdue counts as general."""
+    start = RAISE_LADDER.index(Level.GENERAL if level is Level.OVERDUE else level)
+    return RAISE_LADDER[min(len(RAISE_LADDER) - 1, start + steps)]

@@ -1,0 +1,189 @@
+"""The pipeline writer: ingest → normalise → dedup/clear → correlate → incident, in one place.
+
+Listeners hand normalised events to :meth:`Pipeline.submit`, which blocks until they are
+durably stored. One writer thread owns the alarm and incident books; it drains whatever is
+queued into one transaction (raw events + alarm state + incidents together), commits, then
+answers every waiting sender and publishes the incident changes downstream. Draining makes
+group commit natural: 16 clients posting one alarm each share commits; a batch of 1,000 is one.
+
+The queue is the bus between ingest and processing; partitioning it by NE would let several
+writers run on a distributed log (each owning the books of its NEs).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from linewatch.alarms.engine import AlarmBook, AlarmChange, Outcome
+from linewatch.alarms.normalise import AlarmEvent
+from linewatch.core.bus import EventBus
+from linewatch.core.clock import Clock
+from linewatch.core.errors import LinewatchError
+from linewatch.core.policy import Policy
+from linewatch.db.batch import Batch
+from linewatch.db.engine import Database
+from linewatch.incidents.engine import IncidentBook, IncidentChange
+from linewatch.inventory.index import ImpactIndex
+
+log = logging.getLogger("linewatch.pipeline")
+MAX_EVENTS_PER_TRANSACTION = 20_000
+INCIDENTS_CHANGED = "incidents.changed"
+ALARMS_STORED = "alarms.stored"
+
+
+class Unavailable(LinewatchError):
+    """Storage failed: nothing of this submission was kept; the sender should retry."""
+
+    status = 503
+    code = "unavailable"
+
+
+@dataclass
+class _Job:
+    kind: str  # events | clear | tick | rematch
+    future: Future[Any] = field(default_factory=Future)
+    channel: str = ""
+    events: list[AlarmEvent] = field(default_factory=list)
+    received_at: datetime | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+class Pipeline:
+    def __init__(
+        self, db: Database, clock: Clock, policy: Policy, bus: EventBus, index: Callable[[], ImpactIndex]
+    ) -> None:
+        self.db, self.clock, self.policy, self.bus, self.index = db, clock, policy, bus, index
+        self.alarms = AlarmBook(policy.alarms)
+        self.incidents = IncidentBook(policy, self.alarms)
+        self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.stats = {"events": 0, "transactions": 0, "failures": 0}
+        self.stale = False  # the books may not match the database: reload before the next job
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self._load()
+        self.thread = threading.Thread(target=self._run, name="pipeline-writer", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Drain what is queued, then stop (SIGTERM path)."""
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join(timeout=30)
+            self.thread = None
+
+    def _load(self) -> None:
+        with self.db.reading() as session:
+            index = self.index()
+            self.alarms.load(session, index)
+            self.incidents.load(session, index)
+
+    # ------------------------------------------------------------------ submitting
+    def submit(self, channel: str, events: list[AlarmEvent], timeout: float = 60) -> list[Outcome]:
+        """Store and process events; returns once they are durable. Raises :class:`Unavailable`."""
+        if not events:
+            return []
+        job = _Job("events", channel=channel, events=events, received_at=self.clock.now())
+        return self._wait(job, timeout)
+
+    def manual_clear(self, alarm_id: int, reason: str, by: str) -> bool:
+        return bool(self._wait(_Job("clear", args={"alarm_id": alarm_id, "reason": reason, "by": by}), 60))
+
+    def tick(self) -> None:
+        """Re-evaluate time-driven rules (the 4 h overdue level) at the clock's time."""
+        self._wait(_Job("tick"), 60)
+
+    def rematch(self) -> None:
+        """Inventory changed: re-match active alarms and recompute impacts."""
+        self._wait(_Job("rematch"), 300)
+
+    def _wait(self, job: _Job, timeout: float) -> Any:
+        if self.thread is None:
+            raise Unavailable("the pipeline is not running")
+        self.jobs.put(job)
+        return job.future.result(timeout=timeout)
+
+    # ------------------------------------------------------------------ the writer
+    def _run(self) -> None:
+        while True:
+            first = self.jobs.get()
+            if first is None:
+                return
+            jobs = [first]
+            size = len(first.events)
+            stop = False
+            while size < MAX_EVENTS_PER_TRANSACTION:
+                try:
+                    job = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                jobs.append(job)
+                size += len(job.events)
+            self._process(jobs)
+            if stop:
+                return
+
+    def _process(self, jobs: list[_Job]) -> None:
+        if self.stale:
+            try:
+                self._load()
+                self.stale = False
+            except Exception as exc:  # the database is still away: refuse, keep nothing half-done
+                error = Unavailable(f"storage unavailable; retry ({type(exc).__name__})")
+                for job in jobs:
+                    job.future.set_exception(error)
+                return
+        index = self.index()
+        batch = Batch()
+        results: list[Any] = []
+        incident_changes: list[IncidentChange] = []
+        try:
+            with self.db.unit_of_work() as session:
+                for job in jobs:
+                    now = self.clock.now()
+                    changes: list[AlarmChange] = []
+                    result: Any = None
+                    if job.kind == "events":
+                        result, changes = self.alarms.apply(
+                            ((job.channel, e) for e in job.events), job.received_at or now, index, batch
+                        )
+                    elif job.kind == "clear":
+                        change = self.alarms.manual_clear(
+                            job.args["alarm_id"], now, job.args["reason"], job.args["by"], batch
+                        )
+                        changes = [change] if change else []
+                        result = change is not None
+                    elif job.kind == "rematch":
+                        changes = self.alarms.rematch(index, session, batch)
+                    if changes:
+                        incident_changes += self.incidents.apply(changes, index, now, batch)
+                    if job.kind == "tick":
+                        self.incidents.relevel(now, index, batch, incident_changes)
+                    results.append(result)
+                batch.flush(session)
+        except Exception as exc:  # any storage failure: answer 503, rebuild state, go on
+            self.stats["failures"] += 1
+            log.exception("pipeline transaction failed; state reloaded from the database")
+            error = Unavailable(f"storage failed, nothing kept; retry ({type(exc).__name__})")
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(error)
+            self.stale = True
+            return
+        self.stats["transactions"] += 1
+        self.stats["events"] += sum(len(j.events) for j in jobs)
+        for job, result in zip(jobs, results, strict=True):
+            job.future.set_result(result)
+        if incident_changes:
+            self.bus.publish(INCIDENTS_CHANGED, incident_changes)
