@@ -46,9 +46,11 @@ def _pg_url() -> str | None:
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{PG_TEST_DB}"'))
         admin.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable" here
+    except Exception as exc:
         if os.environ.get("LINEWATCH_REQUIRE_PG") == "1":
-            pytest.fail(f"PostgreSQL required (LINEWATCH_REQUIRE_PG=1) but unreachable at {PG_ADMIN_URL}: {exc}")
+            pytest.fail(
+                f"PostgreSQL required (LINEWATCH_REQUIRE_PG=1) but unreachable at {PG_ADMIN_URL}: {exc}"
+            )
         print(f"\nPostgreSQL tests skipped: cannot reach {PG_ADMIN_URL}: {exc}")
         return None
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_TEST_DB

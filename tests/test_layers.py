@@ -12,8 +12,19 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "linewatch"
-ORDER = ["core", "db", "inventory", "access", "alarms", "incidents", "tickets", "notify", "cutovers",
-         "assurance", "reports"]
+ORDER = [
+    "core",
+    "db",
+    "inventory",
+    "access",
+    "alarms",
+    "incidents",
+    "tickets",
+    "notify",
+    "cutovers",
+    "assurance",
+    "reports",
+]
 EDGES = {"api", "web", "cli", "app", "context", "settings", "schema", "demo"}
 WEB_FRAMEWORKS = ("fastapi", "starlette", "uvicorn", "jinja2", "typer")
 DB_DRIVERS = ("sqlalchemy", "alembic", "psycopg")

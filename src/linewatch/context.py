@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from linewatch.alarms import knowledge
 from linewatch.core.bus import INVENTORY_CHANGED, EventBus
 from linewatch.core.clock import Clock, make_clock
 from linewatch.core.policy import Policy, load_policy
@@ -24,6 +25,7 @@ class Context:
     bus: EventBus
     index: ImpactIndex = field(default_factory=ImpactIndex)
     pipeline: Pipeline = field(init=False)
+    suggestions: knowledge.Suggestions = field(default_factory=knowledge.Suggestions)
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -39,6 +41,10 @@ class Context:
         self.rebuild_index()
         if self.pipeline.thread is not None:
             self.pipeline.rematch()
+
+    def reload_suggestions(self) -> None:
+        with self.db.reading() as session:
+            self.suggestions.load(session)
 
     def start(self) -> None:
         """Start the workers (the pipeline writer); the clock's moves drive its timers."""
@@ -59,4 +65,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     ctx.bus.subscribe(INVENTORY_CHANGED, ctx.on_inventory_changed)
     ctx.clock.on_change(lambda _old, _new: ctx.pipeline.tick() if ctx.pipeline.thread else None)
     ctx.rebuild_index()
+    with db.unit_of_work() as session:
+        knowledge.seed(session, clock)
+    ctx.reload_suggestions()
     return ctx

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,9 +23,9 @@ def test_manual_clock_moves_backwards_and_tells_listeners_in_order() -> None:
     clock = ManualClock("Asia/Shanghai", start=datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
     seen: list[tuple[datetime, datetime]] = []
     clock.on_change(lambda old, new: seen.append((old, new)))
-    clock.set(datetime(2025, 1, 1, tzinfo=timezone.utc))
+    clock.set(datetime(2025, 1, 1, tzinfo=UTC))
     clock.advance(60)
-    assert seen[0] == (datetime(2026, 3, 2, 9, 0, tzinfo=TZ), datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert seen[0] == (datetime(2026, 3, 2, 9, 0, tzinfo=TZ), datetime(2025, 1, 1, tzinfo=UTC))
     assert seen[1][1] - seen[1][0] == timedelta(seconds=60)
 
 

@@ -23,9 +23,19 @@ def test_defaults_hold_every_number_of_the_domain() -> None:
     assert (gold.accept, gold.contact, gold.on_site, gold.locate) == (10, 30, 60, 120)
     assert (gold.escalate_fault_manager, gold.escalate_manager_l3, gold.escalate_leader) == (150, 180, 240)
     assert (silver.on_site, silver.locate, silver.escalate_leader) == (240, 300, 480)
-    assert (normal.on_site, normal.locate, normal.escalate_fault_manager, normal.escalate_leader) == (480, 540, 600, 720)
-    assert p.sla.grade_track == {"diamond": "gold", "gold": "gold", "silver": "silver", "bronze": "normal",
-                                 "standard": "normal"}
+    assert (normal.on_site, normal.locate, normal.escalate_fault_manager, normal.escalate_leader) == (
+        480,
+        540,
+        600,
+        720,
+    )
+    assert p.sla.grade_track == {
+        "diamond": "gold",
+        "gold": "gold",
+        "silver": "silver",
+        "bronze": "normal",
+        "standard": "normal",
+    }
     assert p.sla.recovery_minutes == {"AAA": 120, "AA": 240, "A": 360, "normal": 480}
     assert (p.sla.progress_update_minutes, p.sla.close_observation_minutes) == (60, 60)
     assert (p.cutovers.notice_working_days, p.cutovers.flash_max_minutes) == (6, 5)
@@ -38,7 +48,9 @@ def test_defaults_hold_every_number_of_the_domain() -> None:
 
 def test_operator_file_merges_key_by_key(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
-    path.write_text("dispatch:\n  diagnosis_minutes: 20\nsla:\n  recovery_minutes:\n    AAA: 90\n", encoding="utf-8")
+    path.write_text(
+        "dispatch:\n  diagnosis_minutes: 20\nsla:\n  recovery_minutes:\n    AAA: 90\n", encoding="utf-8"
+    )
     p = load_policy(path)
     assert p.dispatch.diagnosis_minutes == 20
     assert p.dispatch.same_window_minutes == 10  # untouched sibling keeps its default

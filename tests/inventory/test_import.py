@@ -12,13 +12,22 @@ from linewatch.context import Context
 from linewatch.core.actor import SYSTEM
 from linewatch.db.audit import AuditEntry
 from linewatch.inventory.index import ImpactIndex
-from linewatch.inventory.models import Circuit, Customer, NetworkElement, Port, RosterShift, Route, RouteHop, Team
+from linewatch.inventory.models import (
+    Circuit,
+    Customer,
+    NetworkElement,
+    Port,
+    RosterShift,
+    Route,
+    RouteHop,
+    Team,
+)
 from linewatch.inventory.service import import_inventory
 from linewatch.inventory.sources import read_path
 from tests.conftest import SMALL
 
 
-def run(ctx: Context, path: Path, dry_run: bool = False):  # noqa: ANN201
+def run(ctx: Context, path: Path, dry_run: bool = False):
     with ctx.db.unit_of_work() as session:
         return import_inventory(session, ctx.clock, read_path(path), SYSTEM, dry_run)
 
@@ -61,7 +70,11 @@ def test_reimport_upserts_without_duplicates(ctx: Context, tmp_path: Path) -> No
     folder = copy_small(tmp_path)
     edit(folder / "customers.csv", "台江区小食品店", "台江区小食品商店")
     # move FZ-C003-DATA-1 to a different route
-    edit(folder / "routes.csv", "FZ-C003-DATA-1,primary,1,AGG-GL-2,GE0/2/5", "FZ-C003-DATA-1,primary,1,AGG-GL-3,GE0/2/7")
+    edit(
+        folder / "routes.csv",
+        "FZ-C003-DATA-1,primary,1,AGG-GL-2,GE0/2/5",
+        "FZ-C003-DATA-1,primary,1,AGG-GL-3,GE0/2/7",
+    )
     report = run(ctx, folder)
     assert report.ok, report.errors
     assert report.counts["customers"] == {"created": 0, "updated": 3}
@@ -118,11 +131,15 @@ def test_reimport_keeps_columns_the_file_lacks(ctx: Context, tmp_path: Path) -> 
     assert run(ctx, SMALL).ok
     folder = tmp_path / "names"
     folder.mkdir()
-    (folder / "customers.csv").write_text("code,name,level,grade\nC001,鼓楼区政府,provincial,gold\n", encoding="utf-8")
+    (folder / "customers.csv").write_text(
+        "code,name,level,grade\nC001,鼓楼区政府,provincial,gold\n", encoding="utf-8"
+    )
     assert run(ctx, folder).ok
     with ctx.db.reading() as session:
         c = session.scalar(select(Customer).where(Customer.code == "C001"))
-        assert c.name == "鼓楼区政府" and c.contact_phone == "13900000001" and c.account_manager_id is not None
+        assert (
+            c.name == "鼓楼区政府" and c.contact_phone == "13900000001" and c.account_manager_id is not None
+        )
 
 
 def test_dry_run_validates_and_writes_nothing(ctx: Context) -> None:

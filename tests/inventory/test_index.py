@@ -15,7 +15,9 @@ def test_ne_port_and_platform_lookups(small: Context) -> None:
     acc = index.resolve_ne("ACC-GL-1")
     assert acc is not None
     assert codes(small, index.hits(acc)) == {
-        ("FZ-C001-DATA-1", "primary"), ("FZ-C001-DATA-1", "backup"), ("FZ-C001-VOICE-1", "primary")
+        ("FZ-C001-DATA-1", "primary"),
+        ("FZ-C001-DATA-1", "backup"),
+        ("FZ-C001-VOICE-1", "primary"),
     }
     # port names match case-insensitively; only the circuits on that port
     assert codes(small, index.hits(acc, "ge0/2/2")) == {("FZ-C001-DATA-1", "backup")}

@@ -11,7 +11,7 @@ from linewatch.inventory.sources import read_files
 HEADER = "code,name\n"
 
 
-def messages(result) -> list[str]:  # noqa: ANN001
+def messages(result) -> list[str]:
     return [str(e) for e in result.errors]
 
 
@@ -35,7 +35,7 @@ def test_binary_garbage_is_refused_with_the_file_named() -> None:
 
 
 def test_missing_required_column_is_located_on_the_header() -> None:
-    result = read_files([("customers.csv", "code,name,level\nC1,x,normal\n".encode())])
+    result = read_files([("customers.csv", b"code,name,level\nC1,x,normal\n")])
     assert result.errors[0].row == 1 and result.errors[0].column == "grade"
     assert "required column is missing" in result.errors[0].message
 
@@ -43,12 +43,20 @@ def test_missing_required_column_is_located_on_the_header() -> None:
 def test_malformed_csv_names_the_row() -> None:
     huge = "x" * (2 << 20)
     result = read_files([("regions.csv", (HEADER + f'GL,"{huge}"\n').encode())])
-    assert result.errors and result.errors[0].file == "regions.csv" and "malformed CSV" in result.errors[0].message
+    assert (
+        result.errors
+        and result.errors[0].file == "regions.csv"
+        and "malformed CSV" in result.errors[0].message
+    )
 
 
 def test_extra_cells_and_unknown_files_are_errors() -> None:
     result = read_files(
-        [("regions.csv", (HEADER + "GL,鼓楼区,extra\n").encode()), ("gizmos.csv", b"a\n1\n"), ("notes.txt", b"hi")]
+        [
+            ("regions.csv", (HEADER + "GL,鼓楼区,extra\n").encode()),
+            ("gizmos.csv", b"a\n1\n"),
+            ("notes.txt", b"hi"),
+        ]
     )
     text = messages(result)
     assert any("regions.csv:2" in m and "3 cells" in m for m in text)

@@ -46,6 +46,9 @@ class OpenIncident:
     drill: bool
     last_activity: datetime
     alarm_ids: set[int] = field(default_factory=set)
+    # circuits hit by the incident's root-type alarms, ever: consequent alarms (AIS, RDI…) confirm
+    # impact on these but never extend it (an AIS reported NE-wide must not take down every circuit)
+    scope: set[int] = field(default_factory=set)
     impacts: dict[int, CurrentImpact] = field(default_factory=dict)
     level: Level = Level.NORMAL
     level_reason: str = ""
@@ -209,6 +212,8 @@ class IncidentBook:
     def _attach(self, incident: OpenIncident, alarm: ActiveAlarm) -> None:
         alarm.incident_id = incident.id
         incident.alarm_ids.add(alarm.id)
+        if not self.alarms.is_consequent(alarm):
+            incident.scope.update(alarm.hits)
         for circuit_id in alarm.hits:
             self.by_circuit.setdefault(circuit_id, set()).add(incident.id)
         if alarm.ne_id is not None:
@@ -233,7 +238,10 @@ class IncidentBook:
         for alarm in self._active_members(incident):
             if not self.alarms.affects_service(alarm):
                 continue
+            confine = incident.scope if incident.scope and self.alarms.is_consequent(alarm) else None
             for circuit_id, hit in alarm.hits.items():
+                if confine is not None and circuit_id not in confine:
+                    continue
                 previous = combined.get(circuit_id)
                 combined[circuit_id] = hit if previous is None else previous | hit
         wanted: dict[int, ImpactKind] = {}

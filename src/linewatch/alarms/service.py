@@ -1,0 +1,259 @@
+"""Alarm services for the edges: dead letters, scoped reads, acknowledge and notes.
+
+Manual clear changes the alarm book, so it goes through the pipeline writer (see pipeline.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from linewatch.alarms.knowledge import Suggestions
+from linewatch.alarms.models import AlarmCircuit, AlarmNote, AlarmRecord, RejectedItem
+from linewatch.core.actor import Actor
+from linewatch.core.clock import Clock
+from linewatch.core.errors import LinewatchError, NotFound
+from linewatch.db.audit import record
+from linewatch.inventory.choices import Role
+from linewatch.inventory.models import Circuit, Customer
+
+MAX_DEAD_LETTER_PAYLOAD = 65536
+CIRCUITS_SHOWN = 1000  # per alarm in lists; ``circuit_count`` always tells the whole number
+
+
+def reject(
+    session: Session, clock: Clock, channel: str, remote: str, reason: str, payload: str | bytes
+) -> None:
+    """Keep a refused item for inspection (bounded: a 1 MB garbage line is kept as its first 64 KiB)."""
+    if isinstance(payload, bytes):
+        payload = payload[:MAX_DEAD_LETTER_PAYLOAD].decode("utf-8", errors="backslashreplace")
+    session.add(
+        RejectedItem(
+            received_at=clock.now(),
+            channel=channel,
+            remote=remote[:100],
+            reason=reason[:2000],
+            payload=payload[:MAX_DEAD_LETTER_PAYLOAD],
+        )
+    )
+
+
+def list_rejected(session: Session, limit: int, cursor: str | None) -> dict[str, Any]:
+    query = select(RejectedItem).order_by(RejectedItem.id.desc()).limit(limit + 1)
+    if cursor:
+        query = query.where(RejectedItem.id < _cursor(cursor))
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [
+            {
+                "id": r.id,
+                "received_at": r.received_at.isoformat(),
+                "channel": r.channel,
+                "remote": r.remote,
+                "reason": r.reason,
+                "payload": r.payload,
+            }
+            for r in rows
+        ],
+        "next_cursor": str(rows[-1].id) if more else None,
+    }
+
+
+def _cursor(cursor: str) -> int:
+    if not cursor.isdigit():
+        raise LinewatchError(f"bad cursor {cursor!r}")
+    return int(cursor)
+
+
+def _scope(query: Select[Any], actor: Actor) -> Select[Any]:
+    """Contractors see alarms on circuits their team maintains; account managers, on their customers."""
+    if actor.role == Role.CONTRACTOR:
+        mine = (
+            select(AlarmCircuit.alarm_id)
+            .join(Circuit, Circuit.id == AlarmCircuit.circuit_id)
+            .where(Circuit.maintainer_id == (actor.team_id or -1))
+        )
+        return query.where(AlarmRecord.id.in_(mine))
+    if actor.role == Role.ACCOUNT_MANAGER:
+        mine = (
+            select(AlarmCircuit.alarm_id)
+            .join(Customer, Customer.id == AlarmCircuit.customer_id)
+            .where(Customer.account_manager_id == (actor.staff_id or -1))
+        )
+        return query.where(AlarmRecord.id.in_(mine))
+    return query
+
+
+def list_alarms(
+    session: Session,
+    actor: Actor,
+    suggestions: Suggestions,
+    *,
+    limit: int,
+    cursor: str | None,
+    state: str = "active",
+    ne: str | None = None,
+    customer: str | None = None,
+    circuit: str | None = None,
+    type: str | None = None,
+    matched: bool | None = None,
+    planned: bool | None = None,
+    drill: bool | None = None,
+    incident: int | None = None,
+) -> dict[str, Any]:
+    """Newest first. Customer and circuit filters go through the alarm→circuit index."""
+    if state not in ("active", "cleared", "all"):
+        raise LinewatchError("state must be active, cleared or all")
+    query = _scope(select(AlarmRecord), actor)
+    if state != "all":
+        query = query.where(AlarmRecord.state == state)
+    if ne:
+        query = query.where(AlarmRecord.ne_name == ne)
+    if type:
+        query = query.where(AlarmRecord.type == type.upper())
+    if matched is not None:
+        query = query.where(AlarmRecord.matched == matched)
+    if planned is not None:
+        query = query.where(AlarmRecord.planned == planned)
+    if drill is not None:
+        query = query.where(AlarmRecord.drill == drill)
+    if incident is not None:
+        query = query.where(AlarmRecord.incident_id == incident)
+    if customer:
+        ids = (
+            select(AlarmCircuit.alarm_id)
+            .join(Customer, Customer.id == AlarmCircuit.customer_id)
+            .where(Customer.code == customer)
+        )
+        query = query.where(AlarmRecord.id.in_(ids))
+    if circuit:
+        ids = (
+            select(AlarmCircuit.alarm_id)
+            .join(Circuit, Circuit.id == AlarmCircuit.circuit_id)
+            .where(Circuit.code == circuit)
+        )
+        query = query.where(AlarmRecord.id.in_(ids))
+    if cursor:
+        query = query.where(AlarmRecord.id < _cursor(cursor))
+    rows = list(session.scalars(query.order_by(AlarmRecord.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": alarm_dicts(session, rows, suggestions),
+        "next_cursor": str(rows[-1].id) if more else None,
+    }
+
+
+def alarm_dicts(session: Session, rows: list[AlarmRecord], suggestions: Suggestions) -> list[dict[str, Any]]:
+    links: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
+    if rows:
+        query = (
+            select(AlarmCircuit.alarm_id, Circuit.code, Customer.code, Circuit.access, Circuit.service_type)
+            .join(Circuit, Circuit.id == AlarmCircuit.circuit_id)
+            .join(Customer, Customer.id == AlarmCircuit.customer_id)
+            .where(AlarmCircuit.alarm_id.in_([r.id for r in rows if r.circuit_count]))
+            .order_by(AlarmCircuit.alarm_id, Circuit.code)
+        )
+        for alarm_id, circuit, customer, access, service in session.execute(query):
+            if len(links[alarm_id]) < CIRCUITS_SHOWN:
+                links[alarm_id].append((circuit, customer, access, service))
+    out = []
+    for r in rows:
+        hits = links.get(r.id, [])
+        first = hits[0] if hits else ("", "", "", "")
+        out.append(
+            {
+                "id": r.id,
+                "source": r.source,
+                "ne": r.ne_name,
+                "ne_ip": r.ne_ip or None,
+                "object": r.object,
+                "type": r.type,
+                "severity": r.severity,
+                "state": r.state,
+                "count": r.count,
+                "first_time": _iso(r.first_time),
+                "last_time": _iso(r.last_time),
+                "cleared_time": _iso(r.cleared_time),
+                "clear_reason": r.clear_reason or None,
+                "text": r.text,
+                "probable_cause": r.probable_cause,
+                "ack": {"by": r.ack_by, "at": _iso(r.ack_at)} if r.ack_by else None,
+                "root_id": r.root_id,
+                "flapping": r.flapping,
+                "planned": r.planned,
+                "drill": r.drill,
+                "incident_id": r.incident_id,
+                "matched": r.matched,
+                "circuit_count": r.circuit_count,
+                "circuits": [h[0] for h in hits],
+                "customers": sorted({h[1] for h in hits}),
+                "suggestion": suggestions.suggest(r.type, first[2], first[3]),
+            }
+        )
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def get_alarm(session: Session, actor: Actor, alarm_id: int, suggestions: Suggestions) -> dict[str, Any]:
+    row = session.scalar(_scope(select(AlarmRecord), actor).where(AlarmRecord.id == alarm_id))
+    if row is None:
+        raise NotFound(f"no alarm {alarm_id}")
+    result = alarm_dicts(session, [row], suggestions)[0]
+    result["notes"] = [
+        {"at": n.at.isoformat(), "by": n.by, "text": n.text}
+        for n in session.scalars(
+            select(AlarmNote).where(AlarmNote.alarm_id == alarm_id).order_by(AlarmNote.id)
+        )
+    ]
+    return result
+
+
+def _visible(session: Session, actor: Actor, alarm_id: int) -> AlarmRecord:
+    row = session.scalar(_scope(select(AlarmRecord), actor).where(AlarmRecord.id == alarm_id))
+    if row is None:
+        raise NotFound(f"no alarm {alarm_id}")
+    return row
+
+
+def acknowledge(session: Session, clock: Clock, actor: Actor, alarm_id: int, note: str | None) -> None:
+    row = _visible(session, actor, alarm_id)
+    before = {"ack_by": row.ack_by, "ack_at": _iso(row.ack_at)}
+    row.ack_by, row.ack_at = actor.label, clock.now()
+    if note:
+        session.add(AlarmNote(alarm_id=alarm_id, at=clock.now(), by=actor.label, text=note))
+    record(
+        session,
+        clock,
+        actor.label,
+        "acknowledge",
+        "alarm",
+        str(alarm_id),
+        before=before,
+        after={"ack_by": row.ack_by, "ack_at": _iso(row.ack_at)},
+        note=note or "",
+    )
+
+
+def add_note(session: Session, clock: Clock, actor: Actor, alarm_id: int, text: str) -> None:
+    _visible(session, actor, alarm_id)
+    session.add(AlarmNote(alarm_id=alarm_id, at=clock.now(), by=actor.label, text=text))
+    record(session, clock, actor.label, "note", "alarm", str(alarm_id), after={"text": text})
+
+
+def check_clearable(session: Session, actor: Actor, alarm_id: int) -> AlarmRecord:
+    row = _visible(session, actor, alarm_id)
+    if row.state != "active":
+        from linewatch.core.errors import Conflict
+
+        raise Conflict(f"alarm {alarm_id} is already cleared")
+    return row

@@ -1,0 +1,279 @@
+"""Alarm ingestion (native HTTP, Alertmanager) and the alarm/incident reading and acting endpoints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from linewatch.alarms import service as alarms
+from linewatch.alarms.normalise import AlarmEvent, Rejected, normalise_native
+from linewatch.api.deps import current_actor, get_ctx, reading, require, user_actor, writing
+from linewatch.context import Context
+from linewatch.core.actor import INGEST, Actor
+from linewatch.core.errors import Forbidden, LinewatchError, NotFound, TooLarge
+from linewatch.db.audit import record
+from linewatch.incidents import service as incidents
+
+router = APIRouter(prefix="/api/v1", tags=["alarms"])
+Limit = Query(100, ge=1, le=1000)
+OPERATORS = ("dispatcher", "support", "engineer", "fault_manager")
+
+
+def ingest_actor(actor: Actor = Depends(current_actor)) -> Actor:
+    if actor.role not in (INGEST, "admin"):
+        raise Forbidden("posting alarms needs an ingest token (or an admin)")
+    return actor
+
+
+async def read_json(request: Request, ctx: Context, channel: str) -> Any:
+    """The body as JSON, bounded in size; refusals are dead-lettered with the reason."""
+    limit = ctx.policy.ingest.max_body_bytes
+    remote = request.client.host if request.client else ""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        _dead_letter(ctx, channel, remote, f"body of {declared} bytes is over the {limit}-byte limit", b"")
+        raise TooLarge(f"body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            _dead_letter(ctx, channel, remote, f"body over the {limit}-byte limit", bytes(body[:4096]))
+            raise TooLarge(f"body is larger than {limit} bytes")
+    try:
+        return json.loads(bytes(body))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _dead_letter(ctx, channel, remote, f"not JSON: {exc}", bytes(body))
+        raise LinewatchError(f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        _dead_letter(ctx, channel, remote, "JSON nested too deeply", bytes(body[:4096]))
+        raise LinewatchError("body is nested too deeply") from exc
+
+
+def _dead_letter(ctx: Context, channel: str, remote: str, reason: str, payload: bytes | str) -> None:
+    with ctx.db.unit_of_work() as session:
+        alarms.reject(session, ctx.clock, channel, remote, reason, payload)
+
+
+def ingest(ctx: Context, channel: str, remote: str, items: list[Any], normalise: Any) -> JSONResponse:
+    """Normalise each item, store the good ones durably, dead-letter the bad ones: 202, or 400 if none."""
+    if len(items) > ctx.policy.ingest.max_batch:
+        _dead_letter(ctx, channel, remote, f"{len(items)} items, over the batch limit", json.dumps(items[:3]))
+        raise TooLarge(f"at most {ctx.policy.ingest.max_batch} alarms per request, got {len(items)}")
+    received = ctx.clock.now()
+    events: list[AlarmEvent] = []
+    rejected: list[dict[str, Any]] = []
+    for position, item in enumerate(items):
+        result = normalise(item, received)
+        if isinstance(result, Rejected):
+            rejected.append({"index": position, "error": result.reason})
+        else:
+            events.append(result)
+    if rejected:
+        with ctx.db.unit_of_work() as session:
+            for entry in rejected:
+                alarms.reject(
+                    session,
+                    ctx.clock,
+                    channel,
+                    remote,
+                    f"item {entry['index']}: {entry['error']}",
+                    json.dumps(items[entry["index"]], ensure_ascii=False, default=str),
+                )
+    outcomes = ctx.pipeline.submit(channel, events)
+    body = {"accepted": len(outcomes), "ids": [o.alarm_id for o in outcomes], "rejected": rejected}
+    if not outcomes:
+        return JSONResponse({"error": "no alarm accepted", "detail": None, **body}, status_code=400)
+    return JSONResponse(body, status_code=202)
+
+
+@router.post("/alarms", status_code=202)
+async def post_alarms(
+    request: Request, actor: Actor = Depends(ingest_actor), ctx: Context = Depends(get_ctx)
+) -> JSONResponse:
+    """Native alarms: one object or an array of up to the batch limit (INTERFACES "Native HTTP")."""
+    payload = await read_json(request, ctx, "http")
+    items = payload if isinstance(payload, list) else [payload]
+    tz, aliases = ctx.clock.tz, ctx.policy.alarms.type_aliases
+    remote = request.client.host if request.client else ""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(
+        ingest, ctx, "http", remote, items, lambda item, at: normalise_native(item, at, tz, aliases)
+    )
+
+
+@router.get("/ingest/rejected")
+def rejected_items(
+    limit: int = Limit,
+    cursor: str | None = None,
+    actor: Actor = Depends(require()),
+    session: Session = Depends(reading),
+) -> dict[str, Any]:
+    """Dead letters: every refused item with its reason (admins)."""
+    return alarms.list_rejected(session, limit, cursor)
+
+
+@router.get("/alarms")
+def list_alarms(
+    limit: int = Limit,
+    cursor: str | None = None,
+    state: str = "active",
+    ne: str | None = None,
+    customer: str | None = None,
+    circuit: str | None = None,
+    type: str | None = None,
+    matched: bool | None = None,
+    planned: bool | None = None,
+    drill: bool | None = None,
+    incident: int | None = None,
+    actor: Actor = Depends(user_actor),
+    session: Session = Depends(reading),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return alarms.list_alarms(
+        session,
+        actor,
+        ctx.suggestions,
+        limit=limit,
+        cursor=cursor,
+        state=state,
+        ne=ne,
+        customer=customer,
+        circuit=circuit,
+        type=type,
+        matched=matched,
+        planned=planned,
+        drill=drill,
+        incident=incident,
+    )
+
+
+@router.get("/alarms/{alarm_id}")
+def get_alarm(
+    alarm_id: int,
+    actor: Actor = Depends(user_actor),
+    session: Session = Depends(reading),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return alarms.get_alarm(session, actor, alarm_id, ctx.suggestions)
+
+
+class AckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(None, max_length=4000)
+
+
+class ClearBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(..., min_length=1, max_length=4000)
+
+
+class NoteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(..., min_length=1, max_length=4000)
+
+
+@router.post("/alarms/{alarm_id}/ack")
+def acknowledge(
+    alarm_id: int,
+    body: AckBody | None = None,
+    actor: Actor = Depends(require(*OPERATORS)),
+    session: Session = Depends(writing),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    alarms.acknowledge(session, ctx.clock, actor, alarm_id, body.note if body else None)
+    return {"id": alarm_id, "ack": {"by": actor.label, "at": ctx.clock.now().isoformat()}}
+
+
+@router.post("/alarms/{alarm_id}/notes", status_code=201)
+def add_note(
+    alarm_id: int,
+    body: NoteBody,
+    actor: Actor = Depends(require(*OPERATORS, "contractor")),
+    session: Session = Depends(writing),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    alarms.add_note(session, ctx.clock, actor, alarm_id, body.text)
+    return {"id": alarm_id}
+
+
+@router.post("/alarms/{alarm_id}/clear")
+def manual_clear(
+    alarm_id: int,
+    body: ClearBody,
+    actor: Actor = Depends(require(*OPERATORS)),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """手工清除: clear by hand, with a reason; the incident recomputes its impact."""
+    with ctx.db.reading() as session:
+        alarms.check_clearable(session, actor, alarm_id)
+    if not ctx.pipeline.manual_clear(alarm_id, body.reason, actor.label):
+        raise NotFound(f"alarm {alarm_id} is not active")
+    with ctx.db.unit_of_work() as session:
+        record(
+            session,
+            ctx.clock,
+            actor.label,
+            "manual_clear",
+            "alarm",
+            str(alarm_id),
+            after={"reason": body.reason},
+        )
+    return {"id": alarm_id, "state": "cleared"}
+
+
+@router.get("/incidents")
+def list_incidents(
+    limit: int = Limit,
+    cursor: str | None = None,
+    state: str = "open",
+    level: str | None = None,
+    drill: bool | None = None,
+    actor: Actor = Depends(user_actor),
+    session: Session = Depends(reading),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return incidents.list_incidents(
+        session, actor, ctx.clock.now(), limit=limit, cursor=cursor, state=state, level=level, drill=drill
+    )
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(
+    incident_id: int,
+    actor: Actor = Depends(user_actor),
+    session: Session = Depends(reading),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    result = incidents.get_incident(session, actor, incident_id, ctx.clock.now())
+    root = result["root_alarm_id"]
+    if root is not None:
+        try:
+            result["suggestion"] = alarms.get_alarm(session, actor, root, ctx.suggestions)["suggestion"]
+        except NotFound:
+            result["suggestion"] = None
+    return result
+
+
+class DiagnosisBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str
+    team: str | None = None
+    note: str | None = Field(None, max_length=4000)
+
+
+@router.post("/incidents/{incident_id}/diagnosis")
+def diagnose(
+    incident_id: int,
+    body: DiagnosisBody,
+    actor: Actor = Depends(require("dispatcher", "support")),
+    session: Session = Depends(writing),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    incidents.diagnose(session, ctx.clock, actor, incident_id, body.category, body.note)
+    return {"id": incident_id, "diagnosis": body.category}
