@@ -6,11 +6,14 @@ import threading
 from dataclasses import dataclass, field
 
 from linewatch.alarms import knowledge
+from linewatch.alarms.service import reject
 from linewatch.core.bus import INVENTORY_CHANGED, EventBus
 from linewatch.core.clock import Clock, make_clock
 from linewatch.core.policy import Policy, load_policy
 from linewatch.db.engine import Database
 from linewatch.db.migrate import upgrade
+from linewatch.ingest.base import PipelineSink
+from linewatch.ingest.listeners import Listener, build_listeners
 from linewatch.inventory.index import ImpactIndex
 from linewatch.pipeline import Pipeline
 from linewatch.settings import Settings
@@ -26,10 +29,17 @@ class Context:
     index: ImpactIndex = field(default_factory=ImpactIndex)
     pipeline: Pipeline = field(init=False)
     suggestions: knowledge.Suggestions = field(default_factory=knowledge.Suggestions)
+    sink: PipelineSink = field(init=False)
+    listeners: list[Listener] = field(default_factory=list)
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.db, self.clock, self.policy, self.bus, lambda: self.index)
+        self.sink = PipelineSink(self.pipeline.submit, self.dead_letter)
+
+    def dead_letter(self, channel: str, remote: str, reason: str, payload: bytes | str) -> None:
+        with self.db.unit_of_work() as session:
+            reject(session, self.clock, channel, remote, reason, payload)
 
     def rebuild_index(self, _payload: object = None) -> None:
         with self.db.reading() as session:
@@ -50,8 +60,24 @@ class Context:
         """Start the workers (the pipeline writer); the clock's moves drive its timers."""
         if self.pipeline.thread is None:
             self.pipeline.start()
+        s = self.settings
+        self.listeners = build_listeners(
+            self.sink,
+            host=s.host,
+            snmp_port=s.snmp_port,
+            syslog_port=s.syslog_port,
+            snmp_community=s.snmp_community,
+            snmp_mapping=s.snmp_mapping,
+            syslog_rules=s.syslog_rules,
+        )
+        for listener in self.listeners:
+            listener.start()
 
     def stop(self) -> None:
+        """Listeners first (no new work), then drain the pipeline."""
+        for listener in self.listeners:
+            listener.stop()
+        self.listeners = []
         self.pipeline.stop()
 
 

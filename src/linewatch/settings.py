@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     policy: str | None = None
     snmp_port: int = 1162
     syslog_port: int = 1514
+    snmp_community: str = "public"
+    snmp_mapping: str | None = None  # YAML: other trap OIDs → alarm types
+    syslog_rules: str | None = None  # YAML: extra syslog rules, tried before the shipped ones
     clock: str = ""  # "manual" for tests and drills
     admin_token: str | None = None
     max_upload_bytes: int = 256 * 1024 * 1024
