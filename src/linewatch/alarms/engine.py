@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from linewatch.alarms.choices import AlarmState
 from linewatch.alarms.hits import Hit
 from linewatch.alarms.models import AlarmCircuit, AlarmEventRecord, AlarmRecord
-from linewatch.alarms.normalise import AlarmEvent
+from linewatch.alarms.normalise import AlarmEvent, safe_text
 from linewatch.core.policy import AlarmPolicy
 from linewatch.db.batch import Batch
 from linewatch.inventory.index import ImpactIndex
@@ -163,7 +163,7 @@ class AlarmBook:
                     "type": event.type,
                     "severity": event.severity,
                     "event_time": event.event_time,
-                    "text": event.text,
+                    "text": safe_text(event.text),
                     "source_id": event.source_id,
                     "alarm_id": alarm_id,
                     "outcome": outcome,
@@ -238,7 +238,7 @@ class AlarmBook:
                 "cleared_time": None,
                 "clear_reason": "",
                 "cleared_by": "",
-                "text": event.text,
+                "text": safe_text(event.text),
                 "source_id": event.source_id,
                 "ack_by": None,
                 "ack_at": None,

@@ -31,6 +31,11 @@ SEVERITY_ALIASES = {
 }
 
 
+def safe_text(text: str) -> str:
+    """NUL cannot be stored (PostgreSQL refuses it in text): keep it visible as ``\\x00``."""
+    return text.replace("\x00", "\\x00") if "\x00" in text else text
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmEvent:
     """One normalised raise or clear, as every source produces it."""

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from linewatch.alarms.knowledge import Suggestions
 from linewatch.alarms.models import AlarmCircuit, AlarmNote, AlarmRecord, RejectedItem
+from linewatch.alarms.normalise import safe_text
 from linewatch.core.actor import Actor
 from linewatch.core.clock import Clock
 from linewatch.core.errors import LinewatchError, NotFound
@@ -35,9 +36,9 @@ def reject(
         RejectedItem(
             received_at=clock.now(),
             channel=channel,
-            remote=remote[:100],
-            reason=reason[:2000],
-            payload=payload[:MAX_DEAD_LETTER_PAYLOAD],
+            remote=safe_text(remote[:100]),
+            reason=safe_text(reason[:2000]),
+            payload=safe_text(payload[:MAX_DEAD_LETTER_PAYLOAD]),
         )
     )
 

@@ -18,6 +18,7 @@ from linewatch.core.actor import INGEST, Actor
 from linewatch.core.errors import Forbidden, LinewatchError, NotFound, TooLarge
 from linewatch.db.audit import record
 from linewatch.incidents import service as incidents
+from linewatch.ingest.alertmanager import envelope_problem, normalise_alert, source_of
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 Limit = Query(100, ge=1, le=1000)
@@ -105,6 +106,31 @@ async def post_alarms(
     return await run_in_threadpool(
         ingest, ctx, "http", remote, items, lambda item, at: normalise_native(item, at, tz, aliases)
     )
+
+
+@router.post("/ingest/alertmanager", status_code=202)
+async def post_alertmanager(
+    request: Request, actor: Actor = Depends(ingest_actor), ctx: Context = Depends(get_ctx)
+) -> JSONResponse:
+    """Prometheus Alertmanager webhook, payload version 4 (INTERFACES "Alarm ingestion")."""
+    payload = await read_json(request, ctx, "alertmanager")
+    tz, aliases = ctx.clock.tz, ctx.policy.alarms.type_aliases
+    remote = request.client.host if request.client else ""
+    problem = envelope_problem(payload)
+    source = "" if problem else source_of(payload)
+
+    def known(name: str) -> bool:
+        return name in ctx.index.ne_by_name  # read per call: the index is swapped on inventory change
+
+    def normalise(item: Any, at: Any) -> AlarmEvent | Rejected:
+        if problem:  # the whole body is one refused item: dead-lettered as received, 400
+            return Rejected(problem)
+        return normalise_alert(item, at, tz, aliases, known, source=source)
+
+    items = [payload] if problem else payload["alerts"]
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(ingest, ctx, "alertmanager", remote, items, normalise)
 
 
 @router.get("/ingest/rejected")

@@ -429,7 +429,7 @@ class _Ring:
 
 @dataclass(slots=True)
 class _Dual:
-    """An access NE homed on two ring neighbours: the two ways round the ring are its diverse paths."""
+    """An access NE homed twice (two ring neighbours, or two core OTN nodes): two diverse paths to a core."""
 
     name: str
     primary: list[str]
@@ -466,7 +466,7 @@ class _Area:
     counters: dict[str, int] = field(default_factory=dict)
     account_managers: list[str] = field(default_factory=list)
 
-    def next(self, kind: str) -> int:
+    def serial(self, kind: str) -> int:
         self.counters[kind] = self.counters.get(kind, 0) + 1
         return self.counters[kind]
 
@@ -764,7 +764,7 @@ class _City:
         """The area's PTN/IPRAN/OTN access node with room left, or a new dual-homed one."""
         current = area.duals.get(tech)
         if current is None or current.load >= (OTN_CAP if tech is AccessTech.OTN else ACCESS_CAP):
-            name = f"{area.spec.code}-{tech.value}-{area.next(tech.value):04d}"
+            name = f"{area.spec.code}-{tech.value}-{area.serial(tech.value):04d}"
             if tech is AccessTech.OTN:
                 current = self.otn_node(area, name)
             else:
@@ -794,7 +794,7 @@ class _City:
     def msap(self, area: _Area) -> _Single:
         current = area.singles.get(AccessTech.MSAP)
         if current is None or current.load >= MSAP_CAP:
-            name = f"{area.spec.code}-MSAP-{area.next('MSAP'):03d}"
+            name = f"{area.spec.code}-MSAP-{area.serial('MSAP'):03d}"
             vendor = "ZTE" if area.index % 2 else "Huawei"
             self.add_ne(name, NeType.MSAP, vendor, self.room(area, "MSAP接入点"), area, "trans")
             current = _Single(name, self.home_single(name, area))
@@ -807,7 +807,7 @@ class _City:
         if olt is not None and olt.pon_load >= ONU_PER_PON and olt.load >= PON_PER_OLT:
             olt = None
         if olt is None:
-            name = f"{area.spec.code}-OLT-{area.next('OLT'):02d}"
+            name = f"{area.spec.code}-OLT-{area.serial('OLT'):02d}"
             self.add_ne(
                 name, NeType.OLT, area.spec.olt_vendor, self.room(area, "综合接入机房"), area, "trans"
             )
@@ -824,7 +824,7 @@ class _City:
         chain = area.chains.get(tech)
         p = min(range(len(chain.load)), key=chain.load.__getitem__) if chain else 0
         if chain is None or chain.load[p] >= CHAIN_NODE_CAP:
-            number = area.next(tech.value)
+            number = area.serial(tech.value)
             vendor = "FiberHome" if area.index % 2 else "Huawei"
             nodes = [
                 self.add_ne(
