@@ -84,7 +84,7 @@ class Pipeline:
         with self.db.reading() as session:
             index = self.index()
             self.alarms.load(session, index)
-            self.incidents.load(session, index)
+            self.incidents.load(session, index, self.clock.now())
 
     # ------------------------------------------------------------------ submitting
     def submit(self, channel: str, events: list[AlarmEvent], timeout: float = 60) -> list[Outcome]:

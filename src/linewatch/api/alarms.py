@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -122,7 +123,7 @@ async def post_alertmanager(
     def known(name: str) -> bool:
         return name in ctx.index.ne_by_name  # read per call: the index is swapped on inventory change
 
-    def normalise(item: Any, at: Any) -> AlarmEvent | Rejected:
+    def normalise(item: Any, at: datetime) -> AlarmEvent | Rejected:
         if problem:  # the whole body is one refused item: dead-lettered as received, 400
             return Rejected(problem)
         return normalise_alert(item, at, tz, aliases, known, source=source)

@@ -23,7 +23,7 @@ from linewatch.core.policy import Policy
 from linewatch.db.batch import Batch
 from linewatch.incidents.choices import ImpactKind, IncidentState, Level
 from linewatch.incidents.models import ImpactRecord, IncidentRecord
-from linewatch.incidents.rules import ImpactFact, circuit_impact, dispatch_level, window_impacts
+from linewatch.incidents.rules import ImpactFact, circuit_impact, more_urgent, own_level, window_level
 from linewatch.inventory.index import ImpactIndex
 
 INCIDENT = IncidentRecord.__table__
@@ -52,7 +52,12 @@ class OpenIncident:
     impacts: dict[int, CurrentImpact] = field(default_factory=dict)
     level: Level = Level.NORMAL
     level_reason: str = ""
-    key_down: int = 0
+    key_down: int = 0  # key customers this incident has down now
+    saved_key_down: int = 0  # … as last written
+    own: tuple[Level, str] = (Level.NORMAL, "")
+    down_span: tuple[datetime, datetime] | None = None  # first/last start of its key-customer "down" impacts
+    circuits: set[int] = field(default_factory=set)  # every circuit its alarms hit (correlation index)
+    nes: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,7 @@ class IncidentBook:
         self.by_ne: dict[int, set[int]] = {}
         # (since, customer_id, access, incident_id) of key customers' "down" impacts, kept sorted
         self.key_down: list[tuple[datetime, int, str, int]] = []
+        self.ledger_moves: list[datetime] = []  # starts of key-customer impacts added/removed this batch
         self.next_incident_id = 1
         self.next_impact_id = 1
 
@@ -82,7 +88,7 @@ class IncidentBook:
         return timedelta(minutes=self.policy.alarms.root_window_minutes)
 
     # ------------------------------------------------------------------ start-up
-    def load(self, session: Session, index: ImpactIndex) -> None:
+    def load(self, session: Session, index: ImpactIndex, now: datetime) -> None:
         self.open.clear()
         self.by_circuit.clear()
         self.by_ne.clear()
@@ -102,6 +108,7 @@ class IncidentBook:
                 level=Level(row.level),
                 level_reason=row.level_reason,
                 key_down=row.key_customers_down,
+                saved_key_down=row.key_customers_down,
             )
             self.open[row.id] = incident
         for alarm in self.alarms.by_id.values():
@@ -116,6 +123,9 @@ class IncidentBook:
                 impact.id, ImpactKind(impact.impact), impact.since
             )
             self._ledger_add(incident, impact.circuit_id, index)
+        for incident in self.open.values():
+            self._own(incident, now, index)
+        self.ledger_moves.clear()
 
     # ------------------------------------------------------------------ processing
     def apply(
@@ -138,8 +148,8 @@ class IncidentBook:
             incident = self.open[incident_id]
             self._recompute_impacts(incident, at, index, batch)
             if not self._active_members(incident):
-                self._recover(incident, at, batch, out)
-        self.relevel(now, index, batch, out, only=set(touched))
+                self._recover(incident, at, batch, out, index)
+        self.relevel(now, index, batch, out, touched=set(touched))
         return out
 
     def _active_members(self, incident: OpenIncident) -> list[ActiveAlarm]:
@@ -216,8 +226,10 @@ class IncidentBook:
             incident.scope.update(alarm.hits)
         for circuit_id in alarm.hits:
             self.by_circuit.setdefault(circuit_id, set()).add(incident.id)
+        incident.circuits.update(alarm.hits)
         if alarm.ne_id is not None:
             self.by_ne.setdefault(alarm.ne_id, set()).add(incident.id)
+            incident.nes.add(alarm.ne_id)
 
     def _reroot(self, incident: OpenIncident, root: ActiveAlarm, batch: Batch) -> None:
         incident.root_alarm_id = root.id
@@ -282,6 +294,7 @@ class IncidentBook:
         current = incident.impacts[circuit_id]
         if info and info.key_customer and current.kind is ImpactKind.DOWN:
             bisect.insort(self.key_down, (current.since, info.customer_id, info.access, incident.id))
+            self.ledger_moves.append(current.since)
 
     def _ledger_remove(self, incident: OpenIncident, circuit_id: int, index: ImpactIndex) -> None:
         info = index.circuits.get(circuit_id)
@@ -291,16 +304,24 @@ class IncidentBook:
             position = bisect.bisect_left(self.key_down, entry)
             if position < len(self.key_down) and self.key_down[position] == entry:
                 del self.key_down[position]
+                self.ledger_moves.append(current.since)
 
-    def _recover(self, incident: OpenIncident, at: datetime, batch: Batch, out: list[IncidentChange]) -> None:
+    def _recover(
+        self,
+        incident: OpenIncident,
+        at: datetime,
+        batch: Batch,
+        out: list[IncidentChange],
+        index: ImpactIndex,
+    ) -> None:
         for circuit_id in list(incident.impacts):
             batch.update(IMPACT, incident.impacts[circuit_id].row_id, until=at)
-        self.key_down = [e for e in self.key_down if e[3] != incident.id]
+            self._ledger_remove(incident, circuit_id, index)
         incident.impacts.clear()
-        for ids in self.by_circuit.values():
-            ids.discard(incident.id)
-        for ids in self.by_ne.values():
-            ids.discard(incident.id)
+        for circuit_id in incident.circuits:
+            self.by_circuit.get(circuit_id, set()).discard(incident.id)
+        for ne_id in incident.nes:
+            self.by_ne.get(ne_id, set()).discard(incident.id)
         del self.open[incident.id]
         batch.update(
             INCIDENT, incident.id, state=IncidentState.RECOVERED.value, recovered_at=at, updated_at=at
@@ -308,23 +329,44 @@ class IncidentBook:
         out.append(IncidentChange("recovered", incident.id, incident.level.value, at))
 
     # ------------------------------------------------------------------ dispatch level
-    def _window_others(self, incident: OpenIncident, index: ImpactIndex) -> list[ImpactFact]:
-        starts = [c.since for c in incident.impacts.values() if c.kind is ImpactKind.DOWN]
-        if not starts:
-            return []
-        lo = (min(starts) - self.window_for_level(), -1, "", -1)
-        hi = (max(starts) + self.window_for_level(), 1 << 62, "\uffff", 1 << 62)
-        facts = []
-        for since, customer_id, access, incident_id in self.key_down[
+    @property
+    def same_window(self) -> timedelta:
+        return timedelta(minutes=self.policy.dispatch.same_window_minutes)
+
+    def _own(self, incident: OpenIncident, now: datetime, index: ImpactIndex) -> None:
+        """Recompute what the incident's own impacts say: its own level, and its key-customer down span."""
+        own = [
+            ImpactFact(index.circuits[c], cur.kind, cur.since)
+            for c, cur in incident.impacts.items()
+            if c in index.circuits
+        ]
+        incident.own = own_level(own, now, self.policy.dispatch)
+        starts = [f.since for f in own if f.impact is ImpactKind.DOWN and f.circuit.key_customer]
+        incident.down_span = (min(starts), max(starts)) if starts else None
+        incident.key_down = len(
+            {f.circuit.customer_id for f in own if f.impact is ImpactKind.DOWN and f.circuit.key_customer}
+        )
+
+    def _window_counts(self, incident: OpenIncident) -> tuple[int, int]:
+        """Distinct key customers down (all; PON excluded) in the same window as this incident's own.
+        Stops counting once the urgent threshold is reached: more cannot change the level."""
+        if incident.down_span is None:
+            return 0, 0
+        lo = (incident.down_span[0] - self.same_window,)
+        hi = (incident.down_span[1] + self.same_window, 1 << 62)
+        excluded = {a.upper() for a in self.policy.dispatch.general_excludes_access}
+        urgent = self.policy.dispatch.urgent_key_customers_down
+        everyone: set[int] = set()
+        counted: set[int] = set()
+        for _since, customer_id, access, _incident in self.key_down[
             bisect.bisect_left(self.key_down, lo) : bisect.bisect_right(self.key_down, hi)
         ]:
-            if incident_id == incident.id:
-                continue
-            facts.append(ImpactFact(_Stand(customer_id, access), ImpactKind.DOWN, since))  # type: ignore[arg-type]
-        return facts
-
-    def window_for_level(self) -> timedelta:
-        return timedelta(minutes=self.policy.dispatch.same_window_minutes)
+            everyone.add(customer_id)
+            if access.upper() not in excluded:
+                counted.add(customer_id)
+            if len(everyone) >= urgent:
+                break
+        return len(everyone), len(counted)
 
     def relevel(
         self,
@@ -332,50 +374,48 @@ class IncidentBook:
         index: ImpactIndex,
         batch: Batch,
         out: list[IncidentChange],
-        only: set[int] | None = None,
+        touched: set[int] | None = None,
     ) -> None:
-        """Recompute levels: of the touched incidents, and of every incident whose key-customer
-        impacts share a window with others (their counts may have moved)."""
-        targets = set(only or ())
-        if only is None or self.key_down:
-            targets |= {e[3] for e in self.key_down}
+        """Recompute levels. ``touched`` incidents (None = all: a clock tick) get their own impacts
+        re-read; every incident sharing a window with a changed key-customer impact gets its window
+        count re-read."""
+        targets = set(self.open) if touched is None else {i for i in touched if i in self.open}
+        for incident_id in targets:
+            self._own(self.open[incident_id], now, index)
+        if self.ledger_moves:
+            lo = (min(self.ledger_moves) - 2 * self.same_window,)
+            hi = (max(self.ledger_moves) + 2 * self.same_window, 1 << 62)
+            targets |= {
+                e[3]
+                for e in self.key_down[
+                    bisect.bisect_left(self.key_down, lo) : bisect.bisect_right(self.key_down, hi)
+                ]
+            }
+            self.ledger_moves.clear()
         for incident_id in sorted(targets):
             incident = self.open.get(incident_id)
             if incident is None:
                 continue
-            own = [
-                ImpactFact(index.circuits[c], cur.kind, cur.since)
-                for c, cur in incident.impacts.items()
-                if c in index.circuits
-            ]
-            in_window = window_impacts(own, self._window_others(incident, index), self.window_for_level())
-            level, reason = dispatch_level(own, in_window, now, self.policy.dispatch)
-            key_down = len(
-                {f.circuit.customer_id for f in own if f.impact is ImpactKind.DOWN and f.circuit.key_customer}
-            )
-            if (
-                level is not incident.level
-                or key_down != incident.key_down
-                or reason != incident.level_reason
+            everyone, counted = self._window_counts(incident)
+            level, reason = more_urgent(incident.own, window_level(everyone, counted, self.policy.dispatch))
+            if (level, reason, incident.key_down) != (
+                incident.level,
+                incident.level_reason,
+                incident.saved_key_down,
             ):
                 previous = incident.level
-                incident.level, incident.level_reason, incident.key_down = level, reason, key_down
+                incident.level, incident.level_reason, incident.saved_key_down = (
+                    level,
+                    reason,
+                    incident.key_down,
+                )
                 batch.update(
                     INCIDENT,
                     incident.id,
                     level=level.value,
                     level_reason=reason,
-                    key_customers_down=key_down,
+                    key_customers_down=incident.key_down,
                     updated_at=now,
                 )
                 if level is not previous:
                     out.append(IncidentChange("level_changed", incident.id, level.value, now))
-
-
-@dataclass(frozen=True, slots=True)
-class _Stand:
-    """Another incident's key-customer impact, as much of a circuit as the window count needs."""
-
-    customer_id: int
-    access: str
-    key_customer: bool = True

@@ -56,10 +56,8 @@ def window_impacts(
     return own + [f for f in others if f.impact is ImpactKind.DOWN and lo <= f.since <= hi]
 
 
-def dispatch_level(
-    own: list[ImpactFact], in_window: list[ImpactFact], now: datetime, policy: DispatchPolicy
-) -> tuple[Level, str]:
-    """The level and the rule that gave it (shown to dispatchers). ``in_window`` includes ``own``."""
+def own_level(own: list[ImpactFact], now: datetime, policy: DispatchPolicy) -> tuple[Level, str]:
+    """The level an incident's own impacts give (center points, one route lost, 4 h overdue)."""
     for f in own:
         c = f.circuit
         if not (c.key_customer and c.site_role == "center" and f.impact is ImpactKind.DOWN):
@@ -74,16 +72,10 @@ def dispatch_level(
                 Level.URGENT,
                 f"key customer {c.customer_code}'s center {c.service_type} circuit {c.code} down",
             )
-    all_down = key_customers_down(in_window)
-    if len(all_down) >= policy.urgent_key_customers_down:
-        return Level.URGENT, f"{len(all_down)} key customers down in the same window"
     for f in own:
         c = f.circuit
         if c.key_customer and c.site_role == "center" and f.impact is ImpactKind.DEGRADED:
             return Level.GENERAL, f"key customer {c.customer_code}'s center circuit {c.code} lost one route"
-    counted = key_customers_down(in_window, exclude_access=policy.general_excludes_access)
-    if len(counted) >= policy.general_key_customers_down:
-        return Level.GENERAL, f"{len(counted)} key customers down in the same window"
     overdue_after = timedelta(minutes=policy.overdue_branch_minutes)
     for f in own:
         c = f.circuit
@@ -98,6 +90,28 @@ def dispatch_level(
                 f"key customer {c.customer_code}'s branch circuit {c.code} down over {overdue_after}",
             )
     return Level.NORMAL, "no dispatch criterion met"
+
+
+def window_level(all_down: int, counted_down: int, policy: DispatchPolicy) -> tuple[Level, str]:
+    """The level from key customers down in one window: ≥10 urgent; 3–9 general (PON lines not counted)."""
+    if all_down >= policy.urgent_key_customers_down:
+        return Level.URGENT, f"{all_down} key customers down in the same window"
+    if counted_down >= policy.general_key_customers_down:
+        return Level.GENERAL, f"{counted_down} key customers down in the same window"
+    return Level.NORMAL, "no dispatch criterion met"
+
+
+def more_urgent(a: tuple[Level, str], b: tuple[Level, str]) -> tuple[Level, str]:
+    return b if b[0].rank < a[0].rank else a
+
+
+def dispatch_level(
+    own: list[ImpactFact], in_window: list[ImpactFact], now: datetime, policy: DispatchPolicy
+) -> tuple[Level, str]:
+    """The level and the rule that gave it (shown to dispatchers). ``in_window`` includes ``own``."""
+    all_down = len(key_customers_down(in_window))
+    counted = len(key_customers_down(in_window, exclude_access=policy.general_excludes_access))
+    return more_urgent(own_level(own, now, policy), window_level(all_down, counted, policy))
 
 
 RAISE_LADDER = (Level.NORMAL, Level.GENERAL, Level.URGENT)
