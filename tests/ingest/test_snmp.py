@@ -197,6 +197,17 @@ def test_wrong_community_is_refused_without_naming_it() -> None:
     assert len(redact_community(data)) == len(data)
 
 
+def test_a_forwarded_community_varbind_is_never_shown(listener_on: Callable[..., SnmpTrapListener]) -> None:
+    data = v2_trap(UNMAPPED, ("1.3.6.1.6.3.18.1.4.0", V2.OctetString("forwarded-secret")))
+    sink = ListSink()
+    listener = listener_on(sink)
+    send(
+        listener.port, data, v2_trap(COLD_START, ("1.3.6.1.6.3.18.1.4.0", V2.OctetString("forwarded-secret")))
+    )
+    wait_for(lambda: sink.rejected and sink.events, "the refusal and the alarm")
+    assert "forwarded-secret" not in str(sink.rejected) + sink.events[0].text
+
+
 def test_unmapped_trap_oid_is_refused_with_the_oid() -> None:
     result = event_of(v2_trap(UNMAPPED))
     assert isinstance(result, Rejected) and result.reason == f"unmapped trap OID {UNMAPPED}"

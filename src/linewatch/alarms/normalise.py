@@ -65,21 +65,24 @@ class Rejected:
 
 def _text(item: Mapping[str, Any], key: str, *, required: bool = False, limit: int = MAX_NAME) -> str:
     value = item.get(key)
-    if value is None or value == "":
+    if type(value) is str:  # the common case first: this runs for every field of every alarm
+        text = value.strip()
+    elif value is None:
+        text = ""
+    elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"'{key}' must be a string, not {type(value).__name__}")
+    else:
+        text = str(value).strip()
+    if not text:
         if required:
             raise ValueError(f"'{key}' is required")
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"'{key}' must be a string, not {type(value).__name__}")
-    text = str(value).strip()
     if "\x00" in text:
         raise ValueError(f"'{key}' contains a NUL character")
     if len(text) > limit:
         if limit == MAX_TEXT:
             return text[: limit - 1] + "…"
         raise ValueError(f"'{key}' is longer than {limit} characters")
-    if required and not text:
-        raise ValueError(f"'{key}' is required")
     return text
 
 
@@ -92,13 +95,14 @@ def canonical_type(raw: str, aliases: Mapping[str, str]) -> str:
     return aliases.get(upper, upper)
 
 
+SEVERITIES = {m.value: m.value for m in Severity} | {m.zh: m.value for m in Severity} | SEVERITY_ALIASES
+
+
 def canonical_severity(raw: str) -> str:
-    key = raw.strip().lower()
-    key = SEVERITY_ALIASES.get(key, key)
-    try:
-        return Severity.parse(key).value
-    except ValueError:
-        raise ValueError(f"'severity' must be one of {', '.join(Severity.values())}, not {raw!r}") from None
+    found = SEVERITIES.get(raw) or SEVERITIES.get(raw.strip().lower())
+    if found is None:
+        raise ValueError(f"'severity' must be one of {', '.join(Severity.values())}, not {raw!r}")
+    return found
 
 
 def normalise_native(

@@ -1,21 +1,74 @@
 """Batched writes for the hot path: rows collected in memory, written with one executemany per shape.
 
 Updates to the same row within a batch merge (last value wins), so a duplicate storm of 1,000
-repeats of one alarm costs one UPDATE.
+repeats of one alarm costs one UPDATE. Statements are compiled once per shape and handed to the
+driver's ``executemany`` with values converted here (timezone-safe datetimes, JSON), skipping
+SQLAlchemy's per-row parameter processing, which dominated the alarm hot path.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import JSON, Connection, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
-CHUNK = 2000
+from linewatch.db.base import UtcDateTime
+
+CHUNK = 5000
+Converter = Callable[[Any], Any]
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    # the same text SQLAlchemy's SQLite DATETIME writes and reads back
+    return (
+        None if value is None else value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    )
+
+
+def _converter(column_type: Any, dialect: str) -> Converter | None:
+    if isinstance(column_type, UtcDateTime):
+        if dialect == "sqlite":
+            return _sqlite_time
+        return lambda v: None if v is None else v.astimezone(UTC)
+    if isinstance(column_type, JSON):
+        if dialect == "sqlite":
+            return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
+        from psycopg.types.json import Json
+
+        return lambda v: None if v is None else Json(v)
+    return None
+
+
+class _Compiled:
+    """A statement compiled once for a dialect, with the order and converters of its parameters."""
+
+    def __init__(self, statement: Any, connection: Connection, sources: dict[str, Any]) -> None:
+        dialect = connection.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.positional = dialect.paramstyle in ("qmark", "format", "numeric")
+        self.names: Sequence[str] = (
+            list(compiled.positiontup or []) if self.positional else list(compiled.binds)
+        )
+        self.converters = {
+            name: _converter(sources[name], dialect.name) for name in self.names if name in sources
+        }
+
+    def params(self, rows: list[dict[str, Any]]) -> list[Any]:
+        converters = [(n, self.converters.get(n)) for n in self.names]
+        if self.positional:
+            return [tuple(conv(row[n]) if conv else row[n] for n, conv in converters) for row in rows]
+        return [{n: (conv(row[n]) if conv else row[n]) for n, conv in converters} for row in rows]
 
 
 class Batch:
+    _cache: dict[tuple[Any, ...], _Compiled] = {}  # noqa: RUF012 - compiled statements, shared by design
+
     def __init__(self) -> None:
         self.inserts: dict[Table, list[dict[str, Any]]] = defaultdict(list)
         self.updates: dict[Table, dict[Any, dict[str, Any]]] = defaultdict(dict)
@@ -35,27 +88,72 @@ class Batch:
 
     def flush(self, session: Session) -> None:
         """Inserts first (in the order tables were first used), then updates; the caller commits."""
+        connection = session.connection()
         for table, rows in self.inserts.items():
             pending = self.updates.get(table, {})
+            shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
             for row in rows:  # an update to a row inserted in this batch folds into the insert
                 extra = pending.pop(row.get("id"), None) if "id" in row else None
                 if extra:
                     row.update(extra)
-            for start in range(0, len(rows), CHUNK):
-                session.execute(insert(table), rows[start : start + CHUNK])
+                shapes[tuple(row)].append(row)
+            for columns, shaped in shapes.items():
+                if connection.dialect.name == "postgresql":
+                    self._copy(connection, table, columns, shaped)
+                    continue
+                key = ("insert", table.name, columns, connection.dialect.name)
+                compiled = self._compile(
+                    key,
+                    lambda: insert(table).values({c: bindparam(c) for c in columns}),
+                    connection,
+                    {c: table.c[c].type for c in columns},
+                )
+                self._execute(connection, compiled, shaped)
         for table, by_id in self.updates.items():
-            shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+            shapes = defaultdict(list)
             for row_id, fields in by_id.items():
                 shapes[tuple(sorted(fields))].append(
                     {"_id": row_id, **{f"v_{k}": v for k, v in fields.items()}}
                 )
-            for columns, rows in shapes.items():
-                statement = (
-                    update(table)
-                    .where(table.c.id == bindparam("_id"))
-                    .values({c: bindparam(f"v_{c}") for c in columns})
+            for columns, shaped in shapes.items():
+                key = ("update", table.name, columns, connection.dialect.name)
+                compiled = self._compile(
+                    key,
+                    lambda: (
+                        update(table)
+                        .where(table.c.id == bindparam("_id"))
+                        .values({c: bindparam(f"v_{c}") for c in columns})
+                    ),
+                    connection,
+                    {f"v_{c}": table.c[c].type for c in columns},
                 )
-                for start in range(0, len(rows), CHUNK):
-                    session.connection().execute(statement, rows[start : start + CHUNK])
+                self._execute(connection, compiled, shaped)
         self.inserts.clear()
         self.updates.clear()
+
+    def _compile(
+        self, key: tuple[Any, ...], build: Callable[[], Any], connection: Connection, sources: dict[str, Any]
+    ) -> _Compiled:
+        compiled = self._cache.get(key)
+        if compiled is None:
+            compiled = self._cache[key] = _Compiled(build(), connection, sources)
+        return compiled
+
+    @staticmethod
+    def _copy(
+        connection: Connection, table: Table, columns: tuple[str, ...], rows: list[dict[str, Any]]
+    ) -> None:
+        """PostgreSQL: COPY is several times faster than INSERT for a batch."""
+        json_columns = [c for c in columns if isinstance(table.c[c].type, JSON)]
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        names = ", ".join(f'"{c}"' for c in columns)
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                if json_columns:
+                    row = {**row, **{c: None if row[c] is None else json.dumps(row[c]) for c in json_columns}}
+                copy.write_row(tuple(row[c] for c in columns))
+
+    @staticmethod
+    def _execute(connection: Connection, compiled: _Compiled, rows: list[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), CHUNK):
+            connection.exec_driver_sql(compiled.sql, compiled.params(rows[start : start + CHUNK]))

@@ -45,7 +45,6 @@ class OpenIncident:
     opened_at: datetime
     drill: bool
     last_activity: datetime
-    alarm_ids: set[int] = field(default_factory=set)
     # circuits hit by the incident's root-type alarms, ever: consequent alarms (AIS, RDI…) confirm
     # impact on these but never extend it (an AIS reported NE-wide must not take down every circuit)
     scope: set[int] = field(default_factory=set)
@@ -57,6 +56,12 @@ class OpenIncident:
     own: tuple[Level, str] = (Level.NORMAL, "")
     down_span: tuple[datetime, datetime] | None = None  # first/last start of its key-customer "down" impacts
     circuits: set[int] = field(default_factory=set)  # every circuit its alarms hit (correlation index)
+    active_ids: set[int] = field(default_factory=set)  # members still active
+    rooted: set[int] = field(default_factory=set)  # active root-type, service-affecting members
+    contrib: dict[int, set[int]] = field(default_factory=dict)  # circuit → rooted members hitting it
+    dirty: set[int] = field(default_factory=set)  # circuits whose impact must be re-read this batch
+    rebuild: bool = False
+    was_unrooted: bool = False
     nes: set[int] = field(default_factory=set)
 
 
@@ -141,19 +146,39 @@ class IncidentBook:
                 incident = self.open.get(alarm.incident_id) if alarm.incident_id else None
                 if incident is not None and change.kind == "rematched":
                     self._attach(incident, alarm)
+                    incident.rebuild = True  # the alarm's hits changed under it
+                elif incident is not None:
+                    self._detach(incident, alarm)
             if incident is not None:
                 incident.last_activity = max(incident.last_activity, change.at)
                 touched[incident.id] = max(touched.get(incident.id, change.at), change.at)
         for incident_id, at in touched.items():
             incident = self.open[incident_id]
             self._recompute_impacts(incident, at, index, batch)
-            if not self._active_members(incident):
+            if not incident.active_ids:
                 self._recover(incident, at, batch, out, index)
         self.relevel(now, index, batch, out, touched=set(touched))
         return out
 
     def _active_members(self, incident: OpenIncident) -> list[ActiveAlarm]:
-        return [a for a in (self.alarms.by_id.get(i) for i in incident.alarm_ids) if a is not None]
+        return [a for a in (self.alarms.by_id.get(i) for i in incident.active_ids) if a is not None]
+
+    def _contributes(self, alarm: ActiveAlarm) -> bool:
+        """Root-type, service-affecting alarms carry an incident's impact (consequents only confirm it)."""
+        return self.alarms.affects_service(alarm) and not self.alarms.is_consequent(alarm)
+
+    def _detach(self, incident: OpenIncident, alarm: ActiveAlarm) -> None:
+        """An alarm of the incident cleared: its circuits need their impact re-read."""
+        incident.active_ids.discard(alarm.id)
+        if alarm.id in incident.rooted:
+            incident.rooted.discard(alarm.id)
+            for circuit_id in alarm.hits:
+                holders = incident.contrib.get(circuit_id)
+                if holders is not None:
+                    holders.discard(alarm.id)
+                    if not holders:
+                        del incident.contrib[circuit_id]
+                incident.dirty.add(circuit_id)
 
     def _candidates(self, alarm: ActiveAlarm, at: datetime, index: ImpactIndex) -> list[OpenIncident]:
         ids: set[int] = set()
@@ -221,9 +246,14 @@ class IncidentBook:
 
     def _attach(self, incident: OpenIncident, alarm: ActiveAlarm) -> None:
         alarm.incident_id = incident.id
-        incident.alarm_ids.add(alarm.id)
+        incident.active_ids.add(alarm.id)
         if not self.alarms.is_consequent(alarm):
             incident.scope.update(alarm.hits)
+        if self._contributes(alarm):
+            incident.rooted.add(alarm.id)
+            for circuit_id in alarm.hits:
+                incident.contrib.setdefault(circuit_id, set()).add(alarm.id)
+            incident.dirty.update(alarm.hits)
         for circuit_id in alarm.hits:
             self.by_circuit.setdefault(circuit_id, set()).add(incident.id)
         incident.circuits.update(alarm.hits)
@@ -243,26 +273,49 @@ class IncidentBook:
         batch.update(INCIDENT, incident.id, root_alarm_id=root.id, root_ne_id=root.ne_id)
 
     # ------------------------------------------------------------------ impact
-    def _recompute_impacts(
-        self, incident: OpenIncident, at: datetime, index: ImpactIndex, batch: Batch
-    ) -> None:
+    def _wanted(
+        self, incident: OpenIncident, circuits: set[int] | None, index: ImpactIndex
+    ) -> dict[int, ImpactKind]:
+        """The impact each circuit should have now. Incremental while a root-type alarm is active
+        (only ``circuits`` re-read); otherwise the consequents still active confirm impact on the
+        circuits the roots had hit (clears in reverse order keep the fault visible)."""
         combined: dict[int, Hit] = {}
-        for alarm in self._active_members(incident):
-            if not self.alarms.affects_service(alarm):
-                continue
-            confine = incident.scope if incident.scope and self.alarms.is_consequent(alarm) else None
-            for circuit_id, hit in alarm.hits.items():
-                if confine is not None and circuit_id not in confine:
+        if incident.rooted:
+            for circuit_id in circuits if circuits is not None else set(incident.contrib):
+                for alarm_id in incident.contrib.get(circuit_id, ()):
+                    hit = self.alarms.by_id[alarm_id].hits.get(circuit_id)
+                    if hit is not None:
+                        previous = combined.get(circuit_id)
+                        combined[circuit_id] = hit if previous is None else previous | hit
+        else:
+            for alarm in self._active_members(incident):
+                if not self.alarms.affects_service(alarm):
                     continue
-                previous = combined.get(circuit_id)
-                combined[circuit_id] = hit if previous is None else previous | hit
+                for circuit_id, hit in alarm.hits.items():
+                    if incident.scope and circuit_id not in incident.scope:
+                        continue
+                    previous = combined.get(circuit_id)
+                    combined[circuit_id] = hit if previous is None else previous | hit
         wanted: dict[int, ImpactKind] = {}
         for circuit_id, hit in combined.items():
             info = index.circuits.get(circuit_id)
-            kind = circuit_impact(hit, info.dual_routed if info else False)
-            if kind is not None and info is not None:
+            kind = circuit_impact(hit, info.dual_routed) if info else None
+            if kind is not None:
                 wanted[circuit_id] = kind
-        for circuit_id, current in list(incident.impacts.items()):
+        return wanted
+
+    def _recompute_impacts(
+        self, incident: OpenIncident, at: datetime, index: ImpactIndex, batch: Batch
+    ) -> None:
+        full = incident.rebuild or not incident.rooted or incident.was_unrooted
+        circuits = None if full else incident.dirty
+        wanted = self._wanted(incident, circuits, index)
+        incident.was_unrooted = not incident.rooted
+        incident.rebuild = False
+        examined = set(incident.impacts) if full else (incident.dirty & set(incident.impacts))
+        incident.dirty = set()
+        for circuit_id in examined:
+            current = incident.impacts[circuit_id]
             if wanted.get(circuit_id) is not current.kind:
                 batch.update(IMPACT, current.row_id, until=at)
                 self._ledger_remove(incident, circuit_id, index)

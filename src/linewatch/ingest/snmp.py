@@ -3,11 +3,12 @@
 Three layers, the first two pure (no I/O, no clock; they never raise on any bytes):
 
 * :func:`decode_trap` — datagram → :class:`TrapMessage`, or a reason string. pysnmp's protocol API
-  over the pyasn1 BER decoder is the reference decoder. It costs ~350 µs a trap, too slow for a
-  5,000 traps/s storm beside the pipeline under one GIL, so well-formed v2c traps/informs in their
-  usual shape go through a strict hand-written fast path (~20 µs) that gives up (→ pyasn1) on
-  anything unusual; the tests check on valid, truncated, mutated and random input that whenever
-  the fast path answers, pyasn1 gives the identical answer.
+  over the pyasn1 BER decoder is the reference decoder. It costs 0.35-0.8 ms a trap (~1,500
+  traps/s beside the pipeline under one GIL: bench/snmp_traps.py --pyasn1-only), too slow for a
+  5,000/s storm, so v2c traps/informs in their usual shape go through a strict hand-written fast
+  path (~20 µs) that gives up (→ pyasn1) on anything unusual (v1, odd encodings, garbage); the
+  tests check on valid, truncated, mutated and random input that whenever the fast path answers,
+  pyasn1 gives the identical answer.
 * :func:`trap_event` — message + mapping → :class:`AlarmEvent` / :class:`Rejected`. IF-MIB
   linkDown/linkUp are built in; other trap OIDs map through ``snmp_traps.yaml`` (shipped) and the
   operator's file over it (:func:`load_mapping`).
@@ -58,6 +59,7 @@ SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
 SNMP_TRAP_ADDRESS = "1.3.6.1.6.3.18.1.3.0"
 SNMP_TRAP_ENTERPRISE = "1.3.6.1.6.3.1.1.4.3.0"
+SNMP_TRAP_COMMUNITY = "1.3.6.1.6.3.18.1.4.0"  # proxies may forward a community: never shown
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 LINK_UP = "1.3.6.1.6.3.1.1.5.4"
 IF_INDEX = "1.3.6.1.2.1.2.2.1.1"
@@ -561,7 +563,7 @@ def if_mib_port(varbinds: Iterable[tuple[str, str]]) -> str:
 def summarise(title: str, varbinds: Iterable[tuple[str, str]], limit: int = MAX_SUMMARY) -> str:
     parts = []
     for oid, value in varbinds:
-        if oid in (SYS_UPTIME, SNMP_TRAP_OID):
+        if oid in (SYS_UPTIME, SNMP_TRAP_OID, SNMP_TRAP_COMMUNITY):
             continue
         base, _, instance = oid.rpartition(".")
         label = f"{LABELS[base]}.{instance}" if base in LABELS else oid
@@ -678,7 +680,9 @@ def _trap_payload(message: TrapMessage, remote: str) -> str:
     lines = [f"SNMPv{message.version} {message.pdu} {message.trap_oid} from {remote}"]
     if message.trap_address:
         lines.append(f"snmpTrapAddress {message.trap_address}")
-    lines += [f"{oid} = {value}" for oid, value in message.varbinds]
+    lines += [
+        f"{oid} = {'(withheld)' if oid == SNMP_TRAP_COMMUNITY else value}" for oid, value in message.varbinds
+    ]
     return "\n".join(lines)
 
 
@@ -959,7 +963,7 @@ class SnmpTrapListener(Adapter):
                 self.deliver(events)
                 return True
             except Exception as exc:
-                if pause is None:
+                if pause is None or self._stopping.is_set():  # shutting down: no waiting on storage
                     self.stats["delivery_failures"] += 1
                     self.stats["events_lost"] += len(events)
                     self._log_limited(

@@ -12,12 +12,12 @@ within a short moment as one batch, so a flood is a few commits rather than one 
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import ipaddress
 import logging
 import queue
 import re
+import selectors
 import socket
 import socketserver
 import threading
@@ -51,6 +51,7 @@ NAIVE_SKEW = timedelta(minutes=15)
 BATCH_MAX = 500  # messages per delivery ...
 BATCH_WAIT = 0.05  # ... or what arrived within this many seconds of the first
 QUEUE_MAX = 100_000  # received, not yet decoded; UDP beyond this is dropped (counted), TCP waits
+UDP_BURST = 1024  # datagrams taken from the kernel per wake-up
 MAX_PENDING = 10_000  # events held for redelivery while storage is away
 RETRY_EVERY = 1.0  # seconds between redelivery attempts
 DEAD_LETTERS_PER_SECOND = 100  # a garbage flood is counted in full but kept only at this rate
@@ -96,8 +97,9 @@ class SyslogMessage:
 
 
 _PRI = re.compile(r"<(\d{1,3})>")
-_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
-_MON = r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
+_MON = "(?P<mon>" + "|".join(_MONTH_NAMES) + ")"  # the patterns using it ignore case
 _CLOCK = r"(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})"
 _UTC_WORDS = {"UTC", "GMT", "UT", "Z"}
 # Zone abbreviations other than UTC are ambiguous (CST is China or US Central): kept as text, not used.
@@ -689,8 +691,12 @@ class SyslogListener(Adapter):
         self.batch_max, self.batch_wait = batch_max, batch_wait
         self.stats: Counter[str] = Counter(dict.fromkeys(STATS, 0))
         self.unmatched_samples: deque[dict[str, str]] = deque(maxlen=UNMATCHED_SAMPLES)
-        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=queue_max)
+        # Receivers hand over bursts (a UDP drain, a TCP read); the backlog counts their items.
+        self._queue: queue.SimpleQueue[list[_Item] | None] = queue.SimpleQueue()
+        self._queue_max, self._backlog = queue_max, 0
         self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)  # TCP readers wait here while the backlog is full
+        self._addresses: dict[str, str] = {}  # sender address → canonical form (parsing it is slow)
         self._stopping = threading.Event()
         self._udp: socket.socket | None = None
         self._tcp: _TcpServer | None = None
@@ -725,7 +731,7 @@ class SyslogListener(Adapter):
         self.port = tcp.server_address[1]
         with contextlib.suppress(OSError):
             udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)  # absorb bursts
-        udp.settimeout(0.2)  # lets the receive loop notice stop()
+        udp.setblocking(False)  # drained in bursts after a readiness wait that notices stop()
         self._udp, self._tcp = udp, tcp
         self._threads = [
             threading.Thread(target=self._work, name="syslog-worker", daemon=True),
@@ -758,10 +764,7 @@ class SyslogListener(Adapter):
         tcp_thread.join(timeout=5)
         if self._udp is not None:
             self._udp.close()
-        try:
-            self._queue.put(None, timeout=5)
-        except queue.Full:
-            log.error("syslog: queue full at stop; %d received messages not processed", self._queue.qsize())
+        self._queue.put(None)  # after what was received: the worker delivers it, then ends
         worker.join(timeout=60)
         self._threads, self._udp, self._tcp = [], None, None
 
@@ -775,7 +778,7 @@ class SyslogListener(Adapter):
             "host": self.host,
             "port": self.port,
             "rules": len(self.rules),
-            "queued": self._queue.qsize(),
+            "queued": self._backlog,
             "pending": len(self._pending),
             "tcp_connections_open": connections,
             **stats,
@@ -796,42 +799,57 @@ class SyslogListener(Adapter):
             self._last_warning[key] = now
         log.warning(message, *args)
 
-    def _enqueue(self, item: _Item, *, wait: bool) -> None:
-        with self._lock:
-            self.counters.received += 1
-        if not wait:
-            try:
-                self._queue.put_nowait(item)
-            except queue.Full:
-                self._bump("dropped_queue_full")
-                self._warn("queue", "syslog: queue full, UDP messages dropped (see diagnostics)")
-            return
-        while not self._stopping.is_set():  # TCP: back-pressure on the sender instead of loss
-            try:
-                self._queue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-        self._bump("dropped_at_stop")
+    def _enqueue(self, items: list[_Item], *, wait: bool) -> None:
+        """Hand a burst to the worker. Over the backlog limit UDP is dropped (counted); TCP waits,
+        which pushes back on the sender instead of losing its lines."""
+        with self._room:
+            self.counters.received += len(items)
+            if wait:
+                while self._backlog >= self._queue_max and not self._stopping.is_set():
+                    self._room.wait(timeout=0.5)
+            elif self._backlog + len(items) > self._queue_max:
+                self.stats["dropped_queue_full"] += len(items)
+                items = []
+            self._backlog += len(items)
+        if items:
+            self._queue.put(items)
+        elif not wait:
+            self._warn("queue", "syslog: backlog full, UDP messages dropped (see diagnostics)")
+
+    def _address(self, raw: str) -> str:
+        address = self._addresses.get(raw)
+        if address is None:
+            if len(self._addresses) > 10_000:
+                self._addresses.clear()
+            address = self._addresses[raw] = _plain_ip(raw) or raw
+        return address
 
     def _serve_udp(self) -> None:
         sock = self._udp
         assert sock is not None
-        while not self._stopping.is_set():
-            try:
-                data, address = sock.recvfrom(MAX_MESSAGE + 1)
-            except TimeoutError:
-                continue
-            except OSError as exc:
-                if self._stopping.is_set():
-                    break
-                self._bump("udp_errors")
-                self._warn("udp", "syslog: UDP receive failed: %s", exc)
-                continue
-            self._enqueue(_Item(data, _plain_ip(address[0]), self.now()), wait=False)
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                if not selector.select(timeout=0.2):
+                    continue  # lets the loop notice stop()
+                burst: list[_Item] = []
+                now = self.now()
+                while len(burst) < UDP_BURST:  # drain what the kernel holds: one hand-over, not many
+                    try:
+                        data, address = sock.recvfrom(MAX_MESSAGE + 1)
+                    except BlockingIOError:
+                        break
+                    except OSError as exc:
+                        if not self._stopping.is_set():
+                            self._bump("udp_errors")
+                            self._warn("udp", "syslog: UDP receive failed: %s", exc)
+                        break
+                    burst.append(_Item(data, self._address(address[0]), now))
+                if burst:
+                    self._enqueue(burst, wait=False)
 
     def _serve_connection(self, conn: socket.socket, address: Any) -> None:
-        remote = _plain_ip(str(address[0])) or str(address[0])
+        remote = self._address(str(address[0]))
         with self._lock:
             crowded = len(self._connections) >= MAX_TCP_CLIENTS
             if not crowded:
@@ -851,10 +869,8 @@ class SyslogListener(Adapter):
                     break
                 if not data:
                     break
-                for frame in decoder.feed(data):
-                    self._frame(frame, remote)
-            for frame in decoder.finish():
-                self._frame(frame, remote)
+                self._frames(decoder.feed(data), remote)
+            self._frames(decoder.finish(), remote)
         except Exception:  # a bug must cost one connection, never the listener
             self._bump("internal_errors")
             log.exception("syslog: TCP connection from %s failed", remote)
@@ -862,12 +878,19 @@ class SyslogListener(Adapter):
             with self._lock:
                 self._connections.pop(conn, None)
 
-    def _frame(self, frame: bytes | FramingError, remote: str) -> None:
+    def _frames(self, frames: list[bytes | FramingError], remote: str) -> None:
+        if not frames:
+            return
         now = self.now()
-        if isinstance(frame, FramingError):
-            self._enqueue(_Item(frame.sample, remote, now, error=frame.reason), wait=True)
-        else:
-            self._enqueue(_Item(frame, remote, now), wait=True)
+        self._enqueue(
+            [
+                _Item(f.sample, remote, now, error=f.reason)
+                if isinstance(f, FramingError)
+                else _Item(f, remote, now)
+                for f in frames
+            ],
+            wait=True,
+        )
 
     # ------------------------------------------------------------------ processing (one worker)
     def _work(self) -> None:
@@ -879,17 +902,20 @@ class SyslogListener(Adapter):
                 continue
             items, stop = [], first is None
             if first is not None:
-                items.append(first)
+                items += first
                 deadline = time.monotonic() + self.batch_wait
                 while len(items) < self.batch_max:
                     try:
-                        item = self._queue.get(timeout=max(deadline - time.monotonic(), 0.0))
+                        burst = self._queue.get(timeout=max(deadline - time.monotonic(), 0.0))
                     except queue.Empty:
                         break
-                    if item is None:
+                    if burst is None:
                         stop = True
                         break
-                    items.append(item)
+                    items += burst
+            with self._room:
+                self._backlog -= len(items)
+                self._room.notify_all()
             events = [event for event in map(self._process, items) if event is not None]
             self._flush(events, final=stop)
             if stop:
