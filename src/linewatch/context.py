@@ -60,16 +60,7 @@ class Context:
         """Start the workers (the pipeline writer); the clock's moves drive its timers."""
         if self.pipeline.thread is None:
             self.pipeline.start()
-        s = self.settings
-        self.listeners = build_listeners(
-            self.sink,
-            host=s.host,
-            snmp_port=s.snmp_port,
-            syslog_port=s.syslog_port,
-            snmp_community=s.snmp_community,
-            snmp_mapping=s.snmp_mapping,
-            syslog_rules=s.syslog_rules,
-        )
+        self.listeners = build_listeners(self.sink, self.settings, self.policy, self.clock.now, self.db)
         for listener in self.listeners:
             listener.start()
 

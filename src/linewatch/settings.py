@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     snmp_community: str = "public"
     snmp_mapping: str | None = None  # YAML: other trap OIDs → alarm types
     syslog_rules: str | None = None  # YAML: extra syslog rules, tried before the shipped ones
+    # NE types whose management IPs are pinged (e.g. "ROUTER,IAD"); empty = no active probes.
+    # Off by default: probes send real ICMP to inventory addresses.
+    probe_types: str = ""
     clock: str = ""  # "manual" for tests and drills
     admin_token: str | None = None
     max_upload_bytes: int = 256 * 1024 * 1024

@@ -30,3 +30,18 @@ def test_ne_port_and_platform_lookups(small: Context) -> None:
 def test_ne_resolves_by_management_ip(small: Context) -> None:
     assert small.index.resolve_ne(ip="10.0.3.1") == small.index.resolve_ne("OLT-TJ-1")
     assert small.index.resolve_ne(name="nope", ip="10.9.9.9") is None
+
+
+def test_port_names_match_as_devices_print_them(small: Context) -> None:
+    index = small.index
+    acc = index.resolve_ne("ACC-GL-1")
+    assert acc is not None
+    for printed in ("GigabitEthernet0/2/2", "gigabitethernet 0/2/2", "Gi0/2/2", "ge0/2/2"):
+        assert codes(small, index.hits(acc, printed)) == {("FZ-C001-DATA-1", "backup")}, printed
+    assert codes(small, index.hits(acc, "ifIndex:202")) == {("FZ-C001-DATA-1", "backup")}  # ports.csv if_index
+
+
+def test_ne_names_resolve_case_insensitively_and_by_fqdn(small: Context) -> None:
+    index = small.index
+    assert index.resolve_ne("acc-gl-1") == index.resolve_ne("ACC-GL-1")
+    assert index.resolve_ne("ACC-GL-1.noc.example.net") == index.resolve_ne("ACC-GL-1")

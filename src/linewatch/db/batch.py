@@ -104,7 +104,9 @@ class Batch:
                 key = ("insert", table.name, columns, connection.dialect.name)
                 compiled = self._compile(
                     key,
-                    lambda: insert(table).values({c: bindparam(c) for c in columns}),
+                    lambda table=table, columns=columns: insert(table).values(
+                        {c: bindparam(c) for c in columns}
+                    ),
                     connection,
                     {c: table.c[c].type for c in columns},
                 )
@@ -119,7 +121,7 @@ class Batch:
                 key = ("update", table.name, columns, connection.dialect.name)
                 compiled = self._compile(
                     key,
-                    lambda: (
+                    lambda table=table, columns=columns: (
                         update(table)
                         .where(table.c.id == bindparam("_id"))
                         .values({c: bindparam(f"v_{c}") for c in columns})

@@ -41,8 +41,40 @@ class RouteHit:
     route: str  # "primary" | "backup"
 
 
+# Long interface names as devices print them → the short forms inventories use (GigabitEthernet0/1 = GE0/1).
+PORT_PREFIXES = (
+    ("hundredgigabitethernet", "100ge"),
+    ("hundredgige", "100ge"),
+    ("fortygigabitethernet", "40ge"),
+    ("fortygige", "40ge"),
+    ("twentyfivegige", "25ge"),
+    ("25gigabitethernet", "25ge"),
+    ("tengigabitethernet", "xge"),
+    ("ten-gigabitethernet", "xge"),
+    ("tengige", "xge"),
+    ("te", "xge"),
+    ("xgigabitethernet", "xge"),
+    ("gigabitethernet", "ge"),
+    ("gigaethernet", "ge"),
+    ("gige", "ge"),
+    ("gi", "ge"),
+    ("fastethernet", "fe"),
+    ("fa", "fe"),
+    ("ethernet", "eth"),
+    ("port-channel", "po"),
+    ("eth-trunk", "eth-trunk"),
+    ("bridge-aggregation", "bagg"),
+)
+
+
 def port_key(name: str) -> str:
-    return name.strip().lower()
+    """A port's matching key: case, spaces and long vendor prefixes do not matter."""
+    key = "".join(name.split()).lower()
+    if key[:1].isalpha():
+        for long, short in PORT_PREFIXES:
+            if key.startswith(long) and key[len(long) : len(long) + 1].isdigit():
+                return short + key[len(long) :]
+    return key
 
 
 class ImpactIndex:
@@ -52,6 +84,7 @@ class ImpactIndex:
         self.by_ne_portless: dict[int, list[RouteHit]] = {}
         self.by_platform: dict[int, list[int]] = {}
         self.ne_by_name: dict[str, int] = {}
+        self.ne_by_folded: dict[str, int] = {}  # lower-case names and FQDN first labels
         self.ne_by_ip: dict[str, int] = {}
         self.ne_name: dict[int, str] = {}
         self.ne_parent: dict[int, int] = {}
@@ -72,6 +105,7 @@ class ImpactIndex:
         )
         for ne_id, name, ip, parent_id, ne_type in session.execute(nes):
             index.ne_by_name[name] = ne_id
+            index.ne_by_folded.setdefault(name.lower(), ne_id)
             index.ne_name[ne_id] = name
             if ip:
                 index.ne_by_ip[ip] = ne_id
@@ -97,6 +131,13 @@ class ImpactIndex:
                 portless[ne_id].add(hit)
             if role == "backup":
                 dual.add(circuit_id)
+        # SNMP traps often name a port only by ifIndex: make "ifindex:N" another key of that port
+        for ne_id, port_name, if_index in session.execute(
+            select(Port.ne_id, Port.name, Port.if_index).where(Port.if_index.is_not(None))
+        ):
+            hits = by_port.get((ne_id, port_key(port_name)))
+            if hits:
+                by_port[(ne_id, f"ifindex:{if_index}")] = hits
         index.by_ne = {k: sorted(v, key=_order) for k, v in by_ne.items()}
         index.by_port = {k: sorted(v, key=_order) for k, v in by_port.items()}
         index.by_ne_portless = {k: sorted(v, key=_order) for k, v in portless.items()}
@@ -148,10 +189,14 @@ class ImpactIndex:
         return index
 
     def resolve_ne(self, name: str | None = None, ip: str | None = None) -> int | None:
+        """By exact name, then by address, then case-insensitively (an FQDN by its first label)."""
         if name and name in self.ne_by_name:
             return self.ne_by_name[name]
-        if ip:
-            return self.ne_by_ip.get(ip)
+        if ip and ip in self.ne_by_ip:
+            return self.ne_by_ip[ip]
+        if name:
+            folded = name.lower()
+            return self.ne_by_folded.get(folded) or self.ne_by_folded.get(folded.split(".", 1)[0])
         return None
 
     def hits(self, ne_id: int, port: str | None = None) -> list[RouteHit]:
