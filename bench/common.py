@@ -68,14 +68,30 @@ def route_ports(folder: Path) -> list[tuple[str, str]]:
 
 
 @contextmanager
-def server(url: str, work: Path, extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def server(
+    url: str, work: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {**os.environ, "LINEWATCH_ADMIN_TOKEN": TOKEN, **(extra_env or {})}
     log = (work / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "linewatch.cli", "serve", "--db", url, "--port", str(port), "--snmp-port", "0",
-         "--syslog-port", "0"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "linewatch.cli",
+            "serve",
+            "--db",
+            url,
+            "--port",
+            str(port),
+            "--snmp-port",
+            "0",
+            "--syslog-port",
+            "0",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 120
@@ -95,8 +111,9 @@ def server(url: str, work: Path, extra_env: dict[str, str] | None = None) -> Ite
         log.close()
 
 
-def request(port: int, method: str, path: str, body: Any = None,
-            conn: http.client.HTTPConnection | None = None) -> tuple[int, Any]:
+def request(
+    port: int, method: str, path: str, body: Any = None, conn: http.client.HTTPConnection | None = None
+) -> tuple[int, Any]:
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     payload = json.dumps(body).encode() if body is not None else None

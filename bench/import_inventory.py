@@ -56,14 +56,18 @@ def main() -> None:
         report = import_inventory(session, ctx.clock, read, SYSTEM, dry_run=False)
     total = time.perf_counter() - started
     assert report.ok, report.errors[:10]
-    print(f"import into {ctx.db.dialect}: {rows:,} rows in {total:.1f} s (reading {read_s:.1f} s) "
-          f"= {rows / total:,.0f} rows/s")
+    print(
+        f"import into {ctx.db.dialect}: {rows:,} rows in {total:.1f} s (reading {read_s:.1f} s) "
+        f"= {rows / total:,.0f} rows/s"
+    )
 
     started = time.perf_counter()
     with ctx.db.reading() as session:
         index = ImpactIndex.build(session)
-    print(f"impact index build: {time.perf_counter() - started:.1f} s, {len(index.by_ne):,} NEs, "
-          f"{len(index.by_port):,} ports, {len(index.circuit_code):,} circuits")
+    print(
+        f"impact index build: {time.perf_counter() - started:.1f} s, {len(index.by_ne):,} NEs, "
+        f"{len(index.by_port):,} ports, {len(index.circuit_code):,} circuits"
+    )
     ne_ids = list(index.by_ne)
     started = time.perf_counter()
     lookups = 0

@@ -38,8 +38,14 @@ TYPES = ["LOS", "ETH_LOS", "MS_AIS", "LINK_DOWN", "R_LOF"]
 def alarms_for(ports: list[tuple[str, str]], n: int, seed: int, severity: str = "critical") -> list[dict]:
     rng = random.Random(seed)
     return [
-        {"source": "bench", "ne": ne, "object": port, "type": rng.choice(TYPES), "severity": severity,
-         "text": "storm"}
+        {
+            "source": "bench",
+            "ne": ne,
+            "object": port,
+            "type": rng.choice(TYPES),
+            "severity": severity,
+            "text": "storm",
+        }
         for ne, port in (rng.choice(ports) for _ in range(n))
     ]
 
@@ -83,15 +89,19 @@ def ms(values: dict[str, float]) -> str:
 def scenario_batch(port: int, ports: list[tuple[str, str]], total: int) -> None:
     batches = [alarms_for(ports, 1000, seed) for seed in range(total // 1000)]
     wall, latencies, accepted = run_clients(port, batches, clients=2)
-    print(f"batch:  {accepted:,} alarms in {wall:.2f} s = {accepted / wall:,.0f} alarms/s "
-          f"(batches of 1,000, 2 clients; per batch {ms(percentiles(latencies))})")
+    print(
+        f"batch:  {accepted:,} alarms in {wall:.2f} s = {accepted / wall:,.0f} alarms/s "
+        f"(batches of 1,000, 2 clients; per batch {ms(percentiles(latencies))})"
+    )
 
 
 def scenario_single(port: int, ports: list[tuple[str, str]], total: int) -> None:
     batches = [[a] for a in alarms_for(ports, total, 99)]
     wall, latencies, accepted = run_clients(port, batches, clients=16)
-    print(f"single: {accepted:,} requests in {wall:.2f} s = {accepted / wall:,.0f} alarms/s "
-          f"(16 clients; {ms(percentiles(latencies))})")
+    print(
+        f"single: {accepted:,} requests in {wall:.2f} s = {accepted / wall:,.0f} alarms/s "
+        f"(16 clients; {ms(percentiles(latencies))})"
+    )
 
 
 def scenario_paced(port: int, ports: list[tuple[str, str]], seconds: int, rate: int) -> None:
@@ -100,7 +110,9 @@ def scenario_paced(port: int, ports: list[tuple[str, str]], seconds: int, rate: 
     sample_ids: list[int] = []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     lock = threading.Lock()
-    pending: list[list[dict]] = [alarms_for(ports, per_batch, 1000 + i) for i in range(int(seconds * rate / per_batch))]
+    pending: list[list[dict]] = [
+        alarms_for(ports, per_batch, 1000 + i) for i in range(int(seconds * rate / per_batch))
+    ]
 
     def sender(batches: list[list[dict]], offset: float) -> None:
         own = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -125,10 +137,16 @@ def scenario_paced(port: int, ports: list[tuple[str, str]], seconds: int, rate: 
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    readable = sum(1 for alarm_id in sample_ids if request(port, "GET", f"/api/v1/alarms/{alarm_id}", None, conn)[0] == 200)
+    readable = sum(
+        1
+        for alarm_id in sample_ids
+        if request(port, "GET", f"/api/v1/alarms/{alarm_id}", None, conn)[0] == 200
+    )
     sent = sum(len(b) for b in pending)
-    print(f"paced:  {sent:,} alarms in {wall:.2f} s = {sent / wall:,.0f} alarms/s offered {rate:,}/s; "
-          f"receipt→readable {ms(percentiles(latencies))}; {readable}/{len(sample_ids)} samples read back")
+    print(
+        f"paced:  {sent:,} alarms in {wall:.2f} s = {sent / wall:,.0f} alarms/s offered {rate:,}/s; "
+        f"receipt→readable {ms(percentiles(latencies))}; {readable}/{len(sample_ids)} samples read back"
+    )
 
 
 def scenario_cut(port: int, folder: Path, total: int) -> None:
@@ -141,7 +159,11 @@ def scenario_cut(port: int, folder: Path, total: int) -> None:
     by_ne: dict[str, set[str]] = {}
     for row in rows:
         by_ne.setdefault(row["ne"], set()).add(row["circuit"])
-    cut = max((n for n in by_ne if "AGG" in n.upper()), key=lambda n: len(by_ne[n]), default=max(by_ne, key=lambda n: len(by_ne[n])))
+    cut = max(
+        (n for n in by_ne if "AGG" in n.upper()),
+        key=lambda n: len(by_ne[n]),
+        default=max(by_ne, key=lambda n: len(by_ne[n])),
+    )
     crossing = by_ne[cut]
     downstream = sorted({(r["ne"], r["port"]) for r in rows if r["circuit"] in crossing and r["ne"] != cut})
     rng = random.Random(5)
@@ -150,7 +172,7 @@ def scenario_cut(port: int, folder: Path, total: int) -> None:
         ne, port_name = rng.choice(downstream)
         kind = rng.choice(["MS_AIS", "ETH_LOS", "RDI", "NE_NOT_REACHABLE", "LOS"])
         alarms.append({"source": "bench", "ne": ne, "object": port_name, "type": kind, "severity": "major"})
-    batches = [alarms[i:i + 1000] for i in range(0, total, 1000)]
+    batches = [alarms[i : i + 1000] for i in range(0, total, 1000)]
     sent_at: list[float] = []
     wall, latencies, accepted = run_clients(port, batches, clients=4)
     last_answer = max(latencies)
@@ -159,14 +181,18 @@ def scenario_cut(port: int, folder: Path, total: int) -> None:
     stable = [i["id"] for i in first["items"]] == [i["id"] for i in again["items"]]
     biggest = max((len(i["impacts"]) for i in first["items"]), default=0)
     del sent_at
-    print(f"cut:    {accepted:,} alarms on {len(downstream):,} ports behind {cut} in {wall:.2f} s "
-          f"({accepted / wall:,.0f}/s); each batch settled ≤ {last_answer:.2f} s after it was sent "
-          f"(answer = stored and correlated); {len(first['items'])} open incidents, largest {biggest} impacts; "
-          f"stable on re-read: {stable}")
+    print(
+        f"cut:    {accepted:,} alarms on {len(downstream):,} ports behind {cut} in {wall:.2f} s "
+        f"({accepted / wall:,.0f}/s); each batch settled ≤ {last_answer:.2f} s after it was sent "
+        f"(answer = stored and correlated); {len(first['items'])} open incidents, largest {biggest} impacts; "
+        f"stable on re-read: {stable}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", type=float, default=10)
     parser.add_argument("--db", default=None)
     parser.add_argument("--scenarios", default="batch,single,paced,cut")
@@ -178,8 +204,10 @@ def main() -> None:
     started = time.perf_counter()
     folder = build_network(args.scale, url, work)
     ports = route_ports(folder)
-    print(f"network: scale {args.scale:g}, {len(ports):,} routed ports, built in {time.perf_counter() - started:.1f} s "
-          f"on {url.split(':')[0]}")
+    print(
+        f"network: scale {args.scale:g}, {len(ports):,} routed ports, built in {time.perf_counter() - started:.1f} s "
+        f"on {url.split(':')[0]}"
+    )
     with server(url, work) as (port, process):
         for name in args.scenarios.split(","):
             if name == "batch":

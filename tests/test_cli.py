@@ -232,3 +232,20 @@ def test_user_create_refusals(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     again = run("user", "create", "bob", "--role", "dispatcher", "--db", db)
     assert again.exit_code == 1
     assert "exists" in again.stderr
+
+
+def test_demo_generates_imports_and_prints_a_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINEWATCH_DEMO_PASSWORD", "demo-password-123")
+    out = tmp_path / "city"
+    result = run("demo", "--scale", "0.1", "--no-serve", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "admin / demo-password-123" in result.output
+    assert (out / "circuits.csv").exists() and (out / "routes.csv").exists()
+    database = next(
+        line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith("database: ")
+    )
+    context = build_context(Settings(db=f"sqlite:///{database}"), migrate=False)
+    with context.db.reading() as session:
+        assert (session.scalar(select(func.count()).select_from(Circuit)) or 0) > 50
+        assert session.scalar(select(User.role).where(User.username == "admin")) == "admin"
+    context.db.dispose()

@@ -93,6 +93,7 @@ def demo(
     host: Annotated[str | None, typer.Option(help="address to listen on; env LINEWATCH_HOST")] = None,
     out: Annotated[Path | None, typer.Option(help="keep the generated CSV files in this folder")] = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="generate and import, then stop")] = False,
+    faults: Annotated[bool, typer.Option(help="run the live fault simulator")] = True,
 ) -> None:
     """A fresh embedded database with a generated city network, then serve it; prints URL and login."""
     from linewatch.context import build_context
@@ -127,6 +128,11 @@ def demo(
     typer.echo(f"open http://{ctx.settings.host}:{ctx.settings.port}/  and log in as  admin / {password}")
     if no_serve:
         return
+    if faults:
+        from linewatch.demo.simulator import FaultSimulator
+
+        ctx.workers.append(FaultSimulator(ctx.sink, lambda: ctx.index, ctx.clock.now, seed=seed))
+        typer.echo("live fault simulator on: faults are raised and cleared every few seconds")
     import uvicorn
 
     from linewatch.app import create_app

@@ -31,6 +31,7 @@ class Context:
     suggestions: knowledge.Suggestions = field(default_factory=knowledge.Suggestions)
     sink: PipelineSink = field(init=False)
     listeners: list[Listener] = field(default_factory=list)
+    workers: list[Listener] = field(default_factory=list)  # extra workers (the demo's fault simulator)
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -61,12 +62,12 @@ class Context:
         if self.pipeline.thread is None:
             self.pipeline.start()
         self.listeners = build_listeners(self.sink, self.settings, self.policy, self.clock.now, self.db)
-        for listener in self.listeners:
+        for listener in [*self.listeners, *self.workers]:
             listener.start()
 
     def stop(self) -> None:
         """Listeners first (no new work), then drain the pipeline."""
-        for listener in self.listeners:
+        for listener in [*self.workers, *self.listeners]:
             listener.stop()
         self.listeners = []
         self.pipeline.stop()

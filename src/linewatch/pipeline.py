@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ class Pipeline:
         self.jobs: queue.Queue[_Job | None] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.stats = {"events": 0, "transactions": 0, "failures": 0}
+        self.by_channel: dict[str, int] = {}
+        self.last_commit_seconds = 0.0
         self.stale = False  # the books may not match the database: reload before the next job
 
     # ------------------------------------------------------------------ lifecycle
@@ -96,6 +99,14 @@ class Pipeline:
 
     def manual_clear(self, alarm_id: int, reason: str, by: str) -> bool:
         return bool(self._wait(_Job("clear", args={"alarm_id": alarm_id, "reason": reason, "by": by}), 60))
+
+    @property
+    def queue_depth(self) -> int:
+        return self.jobs.qsize()
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
 
     def tick(self) -> None:
         """Re-evaluate time-driven rules (the 4 h overdue level) at the clock's time."""
@@ -135,6 +146,7 @@ class Pipeline:
                 return
 
     def _process(self, jobs: list[_Job]) -> None:
+        started = time.perf_counter()
         if self.stale:
             try:
                 self._load()
@@ -183,6 +195,10 @@ class Pipeline:
             return
         self.stats["transactions"] += 1
         self.stats["events"] += sum(len(j.events) for j in jobs)
+        for job in jobs:
+            if job.events:
+                self.by_channel[job.channel] = self.by_channel.get(job.channel, 0) + len(job.events)
+        self.last_commit_seconds = time.perf_counter() - started
         for job, result in zip(jobs, results, strict=True):
             job.future.set_result(result)
         if incident_changes:

@@ -24,7 +24,9 @@ def test_good_items_are_kept_beside_bad_ones(small: Context, client: TestClient)
     assert answer["accepted"] == 2 and len(answer["ids"]) == 2
     assert answer["rejected"] == [{"index": 1, "error": "'ne' or 'ne_ip' is required"}]
     [letter] = rejected(client)
-    assert letter["channel"] == "http" and "item 1" in letter["reason"] and '"type": "LOS"' in letter["payload"]
+    assert (
+        letter["channel"] == "http" and "item 1" in letter["reason"] and '"type": "LOS"' in letter["payload"]
+    )
 
 
 def test_nothing_accepted_is_400_with_the_same_body(small: Context, client: TestClient) -> None:
@@ -40,7 +42,9 @@ def test_single_object_is_accepted(small: Context, client: TestClient) -> None:
 
 def test_malformed_json_and_json_bombs_are_refused_and_kept(small: Context, client: TestClient) -> None:
     for payload in (b"{not json", b"\xff\xfe\x00garbage", b"[" * 100_000 + b"]" * 100_000):
-        response = client.post("/api/v1/alarms", content=payload, headers={**ADMIN, "content-type": "application/json"})
+        response = client.post(
+            "/api/v1/alarms", content=payload, headers={**ADMIN, "content-type": "application/json"}
+        )
         assert response.status_code == 400, response.text
         assert response.json()["error"]
     assert len(rejected(client)) == 3
@@ -49,7 +53,9 @@ def test_malformed_json_and_json_bombs_are_refused_and_kept(small: Context, clie
 
 def test_over_the_size_and_batch_limits_is_413(small: Context, client: TestClient) -> None:
     huge = json.dumps([GOOD] * 10).encode() + b" " * small.policy.ingest.max_body_bytes
-    response = client.post("/api/v1/alarms", content=huge, headers={**ADMIN, "content-type": "application/json"})
+    response = client.post(
+        "/api/v1/alarms", content=huge, headers={**ADMIN, "content-type": "application/json"}
+    )
     assert response.status_code == 413
     too_many = [GOOD] * (small.policy.ingest.max_batch + 1)
     assert client.post("/api/v1/alarms", json=too_many, headers=ADMIN).status_code == 413
@@ -57,7 +63,9 @@ def test_over_the_size_and_batch_limits_is_413(small: Context, client: TestClien
 
 
 def test_ingest_tokens_post_but_people_do_not(small: Context, client: TestClient) -> None:
-    ingest = client.post("/api/v1/admin/tokens", json={"kind": "ingest", "name": "ems-1"}, headers=ADMIN).json()
+    ingest = client.post(
+        "/api/v1/admin/tokens", json={"kind": "ingest", "name": "ems-1"}, headers=ADMIN
+    ).json()
     assert client.post("/api/v1/alarms", json=GOOD, headers=bearer(ingest["token"])).status_code == 202
     person = client.post("/api/v1/admin/tokens", json={"staff": "D01"}, headers=ADMIN).json()
     assert client.post("/api/v1/alarms", json=GOOD, headers=bearer(person["token"])).status_code == 403

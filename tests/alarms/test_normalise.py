@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,11 +26,18 @@ def test_minimal_alarm_defaults_its_time_to_receipt() -> None:
 
 
 def test_aliases_and_clear_and_times() -> None:
-    event = norm({"source": "eoms4", "ne_ip": "10.0.0.1", "type": "光信号丢失", "severity": "clear",
-                  "event_time": "2026-03-02T00:30:00Z"})
+    event = norm(
+        {
+            "source": "eoms4",
+            "ne_ip": "10.0.0.1",
+            "type": "光信号丢失",
+            "severity": "clear",
+            "event_time": "2026-03-02T00:30:00Z",
+        }
+    )
     assert isinstance(event, AlarmEvent)
     assert event.type == "LOS" and event.is_clear
-    assert event.event_time == datetime(2026, 3, 2, 0, 30, tzinfo=timezone.utc)
+    assert event.event_time == datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,15 @@ POLICY = load_policy().dispatch
 DOWN, DEGRADED = ImpactKind.DOWN, ImpactKind.DEGRADED
 
 
-def circuit(n: int, *, key: bool = True, role: str = "branch", service: str = "data", access: str = "PTN",
-            dual: bool = False) -> CircuitInfo:
+def circuit(
+    n: int,
+    *,
+    key: bool = True,
+    role: str = "branch",
+    service: str = "data",
+    access: str = "PTN",
+    dual: bool = False,
+) -> CircuitInfo:
     return CircuitInfo(n, f"CIR-{n}", n, f"C{n}", key, role, service, access, "A", None, dual)
 
 
@@ -49,7 +56,9 @@ def test_route_aware_impact(hit: Hit, dual: bool, expected: ImpactKind | None) -
 def test_key_center_service_down_is_urgent_but_not_for_mpls_unless_dual() -> None:
     assert level([fact(circuit(1, role="center", service="voice"))]) is Level.URGENT
     assert level([fact(circuit(1, role="center", service="mpls_vpn"))]) is Level.NORMAL
-    assert level([fact(circuit(1, role="center", service="mpls_vpn", dual=True))]) is Level.URGENT  # both routes
+    assert (
+        level([fact(circuit(1, role="center", service="mpls_vpn", dual=True))]) is Level.URGENT
+    )  # both routes
     assert level([fact(circuit(1, key=False, role="center", service="voice"))]) is Level.NORMAL
 
 
@@ -58,8 +67,9 @@ def test_key_center_degraded_is_general() -> None:
     assert level([fact(circuit(1, role="branch", dual=True), DEGRADED)]) is Level.NORMAL
 
 
-@pytest.mark.parametrize(("customers", "expected"), [(2, Level.NORMAL), (3, Level.GENERAL), (9, Level.GENERAL),
-                                                     (10, Level.URGENT)])
+@pytest.mark.parametrize(
+    ("customers", "expected"), [(2, Level.NORMAL), (3, Level.GENERAL), (9, Level.GENERAL), (10, Level.URGENT)]
+)
 def test_key_customers_down_thresholds(customers: int, expected: Level) -> None:
     assert level([fact(circuit(n)) for n in range(customers)]) is expected
 
@@ -80,8 +90,10 @@ def test_same_window_counts_other_incidents_within_ten_minutes() -> None:
 
 
 def test_one_customer_with_many_lines_counts_once() -> None:
-    lines = [fact(CircuitInfo(n, f"CIR-{n}", 7, "C7", True, "branch", "data", "PTN", "A", None, False))
-             for n in range(12)]
+    lines = [
+        fact(CircuitInfo(n, f"CIR-{n}", 7, "C7", True, "branch", "data", "PTN", "A", None, False))
+        for n in range(12)
+    ]
     assert level(lines) is Level.NORMAL
 
 

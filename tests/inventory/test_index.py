@@ -38,7 +38,9 @@ def test_port_names_match_as_devices_print_them(small: Context) -> None:
     assert acc is not None
     for printed in ("GigabitEthernet0/2/2", "gigabitethernet 0/2/2", "Gi0/2/2", "ge0/2/2"):
         assert codes(small, index.hits(acc, printed)) == {("FZ-C001-DATA-1", "backup")}, printed
-    assert codes(small, index.hits(acc, "ifIndex:202")) == {("FZ-C001-DATA-1", "backup")}  # ports.csv if_index
+    assert codes(small, index.hits(acc, "ifIndex:202")) == {
+        ("FZ-C001-DATA-1", "backup")
+    }  # ports.csv if_index
 
 
 def test_ne_names_resolve_case_insensitively_and_by_fqdn(small: Context) -> None:

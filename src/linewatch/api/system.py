@@ -1,0 +1,96 @@
+"""Operations: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import func, select, text
+
+from linewatch.alarms.models import AlarmRecord, RejectedItem
+from linewatch.api.deps import get_ctx
+from linewatch.context import Context
+from linewatch.incidents.models import IncidentRecord
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/readyz")
+def readiness(ctx: Context = Depends(get_ctx)) -> JSONResponse:
+    """Ready = the database answers and the pipeline writer runs (listeners report their state)."""
+    checks: dict[str, object] = {}
+    try:
+        with ctx.db.reading() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready"; the reason is shown
+        checks["database"] = f"error: {type(exc).__name__}"
+    checks["pipeline"] = "ok" if ctx.pipeline.running and not ctx.pipeline.stale else "not running"
+    checks["listeners"] = {listener.name: "ok" for listener in ctx.listeners}
+    ready = checks["database"] == "ok" and checks["pipeline"] == "ok"
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
+    if labels:
+        inner = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
+        return f"{name}{{{inner}}} {value}"
+    return f"{name} {value}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(ctx: Context = Depends(get_ctx)) -> PlainTextResponse:
+    """Prometheus text format: ingest rates, queue depth, processing time, state counts, listeners."""
+    p = ctx.pipeline
+    out = [
+        "# TYPE linewatch_ingest_events_total counter",
+        *(_line("linewatch_ingest_events_total", n, {"channel": c}) for c, n in sorted(p.by_channel.items())),
+        "# TYPE linewatch_pipeline_transactions_total counter",
+        _line("linewatch_pipeline_transactions_total", p.stats["transactions"]),
+        "# TYPE linewatch_pipeline_failures_total counter",
+        _line("linewatch_pipeline_failures_total", p.stats["failures"]),
+        "# TYPE linewatch_pipeline_queue_depth gauge",
+        _line("linewatch_pipeline_queue_depth", p.queue_depth),
+        "# TYPE linewatch_pipeline_last_commit_seconds gauge",
+        _line("linewatch_pipeline_last_commit_seconds", round(p.last_commit_seconds, 6)),
+        "# TYPE linewatch_active_alarms gauge",
+        _line("linewatch_active_alarms", len(p.alarms.active)),
+        "# TYPE linewatch_open_incidents gauge",
+    ]
+    levels: dict[str, int] = {}
+    for incident in p.incidents.open.values():
+        levels[incident.level.value] = levels.get(incident.level.value, 0) + 1
+    out += [_line("linewatch_open_incidents", n, {"level": lvl}) for lvl, n in sorted(levels.items())]
+    with ctx.db.reading() as session:
+        rejected = session.execute(
+            select(RejectedItem.channel, func.count()).group_by(RejectedItem.channel)
+        ).all()
+        stored = session.scalar(select(func.count()).select_from(AlarmRecord)) or 0
+        incidents = session.scalar(select(func.count()).select_from(IncidentRecord)) or 0
+    out += ["# TYPE linewatch_ingest_rejected_total counter"]
+    out += [_line("linewatch_ingest_rejected_total", n, {"channel": c}) for c, n in rejected]
+    out += [
+        "# TYPE linewatch_alarms_stored gauge",
+        _line("linewatch_alarms_stored", stored),
+        "# TYPE linewatch_incidents_stored gauge",
+        _line("linewatch_incidents_stored", incidents),
+    ]
+    out += ["# TYPE linewatch_listener gauge"]
+    for listener in ctx.listeners:
+        for key, value in listener.diagnostics().items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                out.append(_line("linewatch_listener", value, {"listener": listener.name, "counter": key}))
+            elif isinstance(value, dict):
+                for sub, n in value.items():
+                    if isinstance(n, int | float) and not isinstance(n, bool):
+                        out.append(
+                            _line(
+                                "linewatch_listener",
+                                n,
+                                {"listener": listener.name, "counter": f"{key}.{sub}"},
+                            )
+                        )
+    return PlainTextResponse("\n".join(out) + "\n", media_type="text/plain; version=0.0.4")
