@@ -205,8 +205,8 @@ def main() -> None:
     folder = build_network(args.scale, url, work)
     ports = route_ports(folder)
     print(
-        f"network: scale {args.scale:g}, {len(ports):,} routed ports, built in {time.perf_counter() - started:.1f} s "
-        f"on {url.split(':')[0]}"
+        f"network: scale {args.scale:g}, {len(ports):,} routed ports, "
+        f"built in {time.perf_counter() - started:.1f} s on {url.split(':')[0]}"
     )
     with server(url, work) as (port, process):
         for name in args.scenarios.split(","):
