@@ -60,6 +60,7 @@ class Context:
     def start(self) -> None:
         """Start the workers (the pipeline writer); the clock's moves drive its timers."""
         if self.pipeline.thread is None:
+            self.db.start_checkpointer()
             self.pipeline.start()
         self.listeners = build_listeners(self.sink, self.settings, self.policy, self.clock.now, self.db)
         for listener in [*self.listeners, *self.workers]:
@@ -71,6 +72,7 @@ class Context:
             listener.stop()
         self.listeners = []
         self.pipeline.stop()
+        self.db.stop_checkpointer()
 
 
 def build_context(settings: Settings, *, migrate: bool = True) -> Context:

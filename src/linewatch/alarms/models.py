@@ -20,9 +20,8 @@ class AlarmRecord(Base):
     __tablename__ = "alarm"
     __table_args__ = (
         Index("ix_alarm_state_id", "state", "id"),
-        Index("ix_alarm_dedup_key", "dedup_key"),
         Index("ix_alarm_incident", "incident_id"),
-        Index("ix_alarm_ne", "ne_id"),
+        Index("ix_alarm_ne_name", "ne_name"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     dedup_key: Mapped[str] = mapped_column(String(500))

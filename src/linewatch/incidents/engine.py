@@ -23,7 +23,13 @@ from linewatch.core.policy import Policy
 from linewatch.db.batch import Batch
 from linewatch.incidents.choices import ImpactKind, IncidentState, Level
 from linewatch.incidents.models import ImpactRecord, IncidentRecord
-from linewatch.incidents.rules import ImpactFact, circuit_impact, more_urgent, own_level, window_level
+from linewatch.incidents.rules import (
+    circuit_impact,
+    impact_class,
+    level_from_classes,
+    more_urgent,
+    window_level,
+)
 from linewatch.inventory.index import ImpactIndex
 
 INCIDENT = IncidentRecord.__table__
@@ -56,6 +62,12 @@ class OpenIncident:
     own: tuple[Level, str] = (Level.NORMAL, "")
     down_span: tuple[datetime, datetime] | None = None  # first/last start of its key-customer "down" impacts
     circuits: set[int] = field(default_factory=set)  # every circuit its alarms hit (correlation index)
+    # own-level tallies, kept as impacts come and go: class → circuit → (since, reason)
+    classes: dict[str, dict[int, tuple[datetime, str]]] = field(
+        default_factory=lambda: {"urgent": {}, "general": {}, "branch": {}}
+    )
+    down_starts: list[datetime] = field(default_factory=list)  # sorted starts of key-customer "down"
+    down_customers: dict[int, int] = field(default_factory=dict)  # key customer → circuits down
     active_ids: set[int] = field(default_factory=set)  # members still active
     rooted: set[int] = field(default_factory=set)  # active root-type, service-affecting members
     contrib: dict[int, set[int]] = field(default_factory=dict)  # circuit → rooted members hitting it
@@ -84,7 +96,10 @@ class IncidentBook:
         self.by_ne: dict[int, set[int]] = {}
         # (since, customer_id, access, incident_id) of key customers' "down" impacts, kept sorted
         self.key_down: list[tuple[datetime, int, str, int]] = []
-        self.ledger_moves: list[datetime] = []  # starts of key-customer impacts added/removed this batch
+        # starts of key-customer "down" impacts that entered / left the ledger in this batch
+        self.ledger_added: list[datetime] = []
+        self.ledger_removed: list[datetime] = []
+        self.unsettled: set[int] = set()  # open incidents with key customers down that are not urgent yet
         self.next_incident_id = 1
         self.next_impact_id = 1
 
@@ -98,6 +113,7 @@ class IncidentBook:
         self.by_circuit.clear()
         self.by_ne.clear()
         self.key_down.clear()
+        self.unsettled.clear()
         self.next_incident_id = (session.scalar(select(func.max(IncidentRecord.id))) or 0) + 1
         self.next_impact_id = (session.scalar(select(func.max(ImpactRecord.id))) or 0) + 1
         for row in session.scalars(
@@ -130,7 +146,11 @@ class IncidentBook:
             self._ledger_add(incident, impact.circuit_id, index)
         for incident in self.open.values():
             self._own(incident, now, index)
-        self.ledger_moves.clear()
+        self.ledger_added.clear()
+        self.ledger_removed.clear()
+        self.unsettled = {
+            i for i, inc in self.open.items() if inc.down_span and inc.level is not Level.URGENT
+        }
 
     # ------------------------------------------------------------------ processing
     def apply(
@@ -343,21 +363,39 @@ class IncidentBook:
         batch.update(INCIDENT, incident.id, updated_at=at)
 
     def _ledger_add(self, incident: OpenIncident, circuit_id: int, index: ImpactIndex) -> None:
+        """An impact began: file it in the incident's own-level tallies and the global key-down ledger."""
         info = index.circuits.get(circuit_id)
         current = incident.impacts[circuit_id]
-        if info and info.key_customer and current.kind is ImpactKind.DOWN:
+        if info is None:
+            return
+        found = impact_class(info, current.kind, self.policy.dispatch)
+        if found is not None:
+            incident.classes[found[0]][circuit_id] = (current.since, found[1])
+        if info.key_customer and current.kind is ImpactKind.DOWN:
             bisect.insort(self.key_down, (current.since, info.customer_id, info.access, incident.id))
-            self.ledger_moves.append(current.since)
+            bisect.insort(incident.down_starts, current.since)
+            incident.down_customers[info.customer_id] = incident.down_customers.get(info.customer_id, 0) + 1
+            self.ledger_added.append(current.since)
 
     def _ledger_remove(self, incident: OpenIncident, circuit_id: int, index: ImpactIndex) -> None:
         info = index.circuits.get(circuit_id)
         current = incident.impacts[circuit_id]
+        for tally in incident.classes.values():
+            tally.pop(circuit_id, None)
         if info and info.key_customer and current.kind is ImpactKind.DOWN:
             entry = (current.since, info.customer_id, info.access, incident.id)
             position = bisect.bisect_left(self.key_down, entry)
             if position < len(self.key_down) and self.key_down[position] == entry:
                 del self.key_down[position]
-                self.ledger_moves.append(current.since)
+                self.ledger_removed.append(current.since)
+            position = bisect.bisect_left(incident.down_starts, current.since)
+            if position < len(incident.down_starts) and incident.down_starts[position] == current.since:
+                del incident.down_starts[position]
+            left = incident.down_customers.get(info.customer_id, 0) - 1
+            if left > 0:
+                incident.down_customers[info.customer_id] = left
+            else:
+                incident.down_customers.pop(info.customer_id, None)
 
     def _recover(
         self,
@@ -376,6 +414,7 @@ class IncidentBook:
         for ne_id in incident.nes:
             self.by_ne.get(ne_id, set()).discard(incident.id)
         del self.open[incident.id]
+        self.unsettled.discard(incident.id)
         batch.update(
             INCIDENT, incident.id, state=IncidentState.RECOVERED.value, recovered_at=at, updated_at=at
         )
@@ -387,18 +426,17 @@ class IncidentBook:
         return timedelta(minutes=self.policy.dispatch.same_window_minutes)
 
     def _own(self, incident: OpenIncident, now: datetime, index: ImpactIndex) -> None:
-        """Recompute what the incident's own impacts say: its own level, and its key-customer down span."""
-        own = [
-            ImpactFact(index.circuits[c], cur.kind, cur.since)
-            for c, cur in incident.impacts.items()
-            if c in index.circuits
-        ]
-        incident.own = own_level(own, now, self.policy.dispatch)
-        starts = [f.since for f in own if f.impact is ImpactKind.DOWN and f.circuit.key_customer]
-        incident.down_span = (min(starts), max(starts)) if starts else None
-        incident.key_down = len(
-            {f.circuit.customer_id for f in own if f.impact is ImpactKind.DOWN and f.circuit.key_customer}
+        """Re-read the incident's own level from its tallies (kept as impacts come and go)."""
+        urgent = next(iter(incident.classes["urgent"].values()), None)
+        general = next(iter(incident.classes["general"].values()), None)
+        branches = incident.classes["branch"]
+        oldest = min(branches.values()) if branches else None
+        incident.own = level_from_classes(
+            urgent[1] if urgent else None, general[1] if general else None, oldest, now, self.policy.dispatch
         )
+        starts = incident.down_starts
+        incident.down_span = (starts[0], starts[-1]) if starts else None
+        incident.key_down = len(incident.down_customers)
 
     def _window_counts(self, incident: OpenIncident) -> tuple[int, int]:
         """Distinct key customers down (all; PON excluded) in the same window as this incident's own.
@@ -430,45 +468,50 @@ class IncidentBook:
         touched: set[int] | None = None,
     ) -> None:
         """Recompute levels. ``touched`` incidents (None = all: a clock tick) get their own impacts
-        re-read; every incident sharing a window with a changed key-customer impact gets its window
-        count re-read."""
+        re-read. Window counts are re-read for incidents whose window a key-customer impact entered
+        or left this batch — skipping, on entries, those already urgent (more cannot change them),
+        so a storm does not re-level every incident on every batch."""
         targets = set(self.open) if touched is None else {i for i in touched if i in self.open}
         for incident_id in targets:
             self._own(self.open[incident_id], now, index)
-        if self.ledger_moves:
-            lo = (min(self.ledger_moves) - 2 * self.same_window,)
-            hi = (max(self.ledger_moves) + 2 * self.same_window, 1 << 62)
-            targets |= {
-                e[3]
-                for e in self.key_down[
-                    bisect.bisect_left(self.key_down, lo) : bisect.bisect_right(self.key_down, hi)
-                ]
-            }
-            self.ledger_moves.clear()
+        reach = 2 * self.same_window
+        if self.ledger_added:
+            lo, hi = min(self.ledger_added) - reach, max(self.ledger_added) + reach
+            targets |= {i for i in self.unsettled if _overlaps(self.open[i].down_span, lo, hi)}
+        if self.ledger_removed:
+            lo, hi = min(self.ledger_removed) - reach, max(self.ledger_removed) + reach
+            targets |= {i for i, inc in self.open.items() if _overlaps(inc.down_span, lo, hi)}
+        self.ledger_added.clear()
+        self.ledger_removed.clear()
         for incident_id in sorted(targets):
             incident = self.open.get(incident_id)
             if incident is None:
                 continue
             everyone, counted = self._window_counts(incident)
             level, reason = more_urgent(incident.own, window_level(everyone, counted, self.policy.dispatch))
-            if (level, reason, incident.key_down) != (
+            if level is not Level.URGENT and incident.down_span is not None:
+                self.unsettled.add(incident_id)
+            else:
+                self.unsettled.discard(incident_id)
+            if (level, reason, incident.key_down) == (
                 incident.level,
                 incident.level_reason,
                 incident.saved_key_down,
             ):
-                previous = incident.level
-                incident.level, incident.level_reason, incident.saved_key_down = (
-                    level,
-                    reason,
-                    incident.key_down,
-                )
-                batch.update(
-                    INCIDENT,
-                    incident.id,
-                    level=level.value,
-                    level_reason=reason,
-                    key_customers_down=incident.key_down,
-                    updated_at=now,
-                )
-                if level is not previous:
-                    out.append(IncidentChange("level_changed", incident.id, level.value, now))
+                continue
+            previous = incident.level
+            incident.level, incident.level_reason, incident.saved_key_down = level, reason, incident.key_down
+            batch.update(
+                INCIDENT,
+                incident.id,
+                level=level.value,
+                level_reason=reason,
+                key_customers_down=incident.key_down,
+                updated_at=now,
+            )
+            if level is not previous:
+                out.append(IncidentChange("level_changed", incident.id, level.value, now))
+
+
+def _overlaps(span: tuple[datetime, datetime] | None, lo: datetime, hi: datetime) -> bool:
+    return span is not None and span[0] <= hi and span[1] >= lo

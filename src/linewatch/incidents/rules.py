@@ -56,48 +56,72 @@ def window_impacts(
     return own + [f for f in others if f.impact is ImpactKind.DOWN and lo <= f.since <= hi]
 
 
+def impact_class(c: CircuitInfo, kind: ImpactKind, policy: DispatchPolicy) -> tuple[str, str] | None:
+    """What one impact contributes to its incident's own level: ("urgent"|"general"|"branch", reason)."""
+    if not c.key_customer:
+        return None
+    if c.site_role == "center" and kind is ImpactKind.DOWN:
+        if c.dual_routed:
+            return "urgent", f"both routes of key customer {c.customer_code}'s center circuit {c.code} down"
+        if c.service_type in policy.urgent_center_service_types:
+            return "urgent", f"key customer {c.customer_code}'s center {c.service_type} circuit {c.code} down"
+        return None
+    if c.site_role == "center" and kind is ImpactKind.DEGRADED:
+        return "general", f"key customer {c.customer_code}'s center circuit {c.code} lost one route"
+    if c.site_role == "branch" and kind is ImpactKind.DOWN:
+        return "branch", f"key customer {c.customer_code}'s branch circuit {c.code}"
+    return None
+
+
+def level_from_classes(
+    urgent: str | None,
+    general: str | None,
+    oldest_branch: tuple[datetime, str] | None,
+    now: datetime,
+    policy: DispatchPolicy,
+) -> tuple[Level, str]:
+    """Own level from the first urgent and general reasons and the longest-down key branch circuit."""
+    if urgent:
+        return Level.URGENT, urgent
+    if general:
+        return Level.GENERAL, general
+    overdue_after = timedelta(minutes=policy.overdue_branch_minutes)
+    if oldest_branch and now - oldest_branch[0] >= overdue_after:
+        return Level.OVERDUE, f"{oldest_branch[1]} down over {overdue_after}"
+    return Level.NORMAL, "no dispatch criterion met"
+
+
 def own_level(own: list[ImpactFact], now: datetime, policy: DispatchPolicy) -> tuple[Level, str]:
     """The level an incident's own impacts give (center points, one route lost, 4 h overdue)."""
+    urgent = general = None
+    oldest: tuple[datetime, str] | None = None
     for f in own:
-        c = f.circuit
-        if not (c.key_customer and c.site_role == "center" and f.impact is ImpactKind.DOWN):
+        found = impact_class(f.circuit, f.impact, policy)
+        if found is None:
             continue
-        if c.dual_routed:
-            return (
-                Level.URGENT,
-                f"both routes of key customer {c.customer_code}'s center circuit {c.code} down",
-            )
-        if c.service_type in policy.urgent_center_service_types:
-            return (
-                Level.URGENT,
-                f"key customer {c.customer_code}'s center {c.service_type} circuit {c.code} down",
-            )
-    for f in own:
-        c = f.circuit
-        if c.key_customer and c.site_role == "center" and f.impact is ImpactKind.DEGRADED:
-            return Level.GENERAL, f"key customer {c.customer_code}'s center circuit {c.code} lost one route"
-    overdue_after = timedelta(minutes=policy.overdue_branch_minutes)
-    for f in own:
-        c = f.circuit
-        if (
-            c.key_customer
-            and c.site_role == "branch"
-            and f.impact is ImpactKind.DOWN
-            and now - f.since >= overdue_after
-        ):
-            return (
-                Level.OVERDUE,
-                f"key customer {c.customer_code}'s branch circuit {c.code} down over {overdue_after}",
-            )
-    return Level.NORMAL, "no dispatch criterion met"
+        kind, reason = found
+        if kind == "urgent" and urgent is None:
+            urgent = reason
+        elif kind == "general" and general is None:
+            general = reason
+        elif kind == "branch" and (oldest is None or f.since < oldest[0]):
+            oldest = (f.since, reason)
+    return level_from_classes(urgent, general, oldest, now, policy)
 
 
 def window_level(all_down: int, counted_down: int, policy: DispatchPolicy) -> tuple[Level, str]:
     """The level from key customers down in one window: ≥10 urgent; 3–9 general (PON lines not counted)."""
+    # the reason names the rule, not the running count: it stays put while a storm grows
     if all_down >= policy.urgent_key_customers_down:
-        return Level.URGENT, f"{all_down} key customers down in the same window"
+        return (
+            Level.URGENT,
+            f"{policy.urgent_key_customers_down} or more key customers down in the same window",
+        )
     if counted_down >= policy.general_key_customers_down:
-        return Level.GENERAL, f"{counted_down} key customers down in the same window"
+        return Level.GENERAL, (
+            f"{policy.general_key_customers_down} or more key customers down in the same "
+            "window (PON lines not counted)"
+        )
     return Level.NORMAL, "no dispatch criterion met"
 
 
