@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from linewatch.alarms import knowledge
 from linewatch.alarms import service as alarms
-from linewatch.alarms.normalise import AlarmEvent, Rejected, normalise_native
+from linewatch.alarms.normalise import AlarmEvent, Rejected, canonical_type, normalise_native
 from linewatch.api.deps import current_actor, get_ctx, reading, require, user_actor, writing
 from linewatch.context import Context
 from linewatch.core.actor import INGEST, Actor
@@ -304,3 +305,41 @@ def diagnose(
 ) -> dict[str, Any]:
     incidents.diagnose(session, ctx.clock, actor, incident_id, body.category, body.note)
     return {"id": incident_id, "diagnosis": body.category}
+
+
+class KnowledgeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(..., min_length=1, max_length=200)
+    access: str = Field("", max_length=16)
+    service_type: str = Field("", max_length=16)
+    causes: list[str] = Field(default_factory=list, max_length=50)
+    steps: list[str] = Field(default_factory=list, max_length=50)
+
+
+@router.get("/knowledge")
+def list_knowledge(actor: Actor = Depends(user_actor), session: Session = Depends(reading)) -> dict[str, Any]:
+    """The handling-suggestion knowledge base (处理建议)."""
+    return {"items": knowledge.list_entries(session), "next_cursor": None}
+
+
+@router.put("/knowledge")
+def put_knowledge(
+    body: KnowledgeBody,
+    actor: Actor = Depends(require("dispatcher", "support", "engineer")),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """Create or replace the entry for (type, access, service type); empty access/service = any."""
+    alarm_type = canonical_type(body.type, ctx.policy.alarms.type_aliases)
+    with ctx.db.unit_of_work() as session:
+        knowledge.upsert_entry(
+            session,
+            ctx.clock,
+            actor.label,
+            alarm_type,
+            body.access.upper(),
+            body.service_type.lower(),
+            [c.strip() for c in body.causes if c.strip()],
+            [s.strip() for s in body.steps if s.strip()],
+        )
+    ctx.reload_suggestions()
+    return ctx.suggestions.suggest(alarm_type, body.access, body.service_type)
