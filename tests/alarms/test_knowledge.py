@@ -18,7 +18,12 @@ def test_seeded_entries_prefer_the_most_specific(small: Context) -> None:
 
 
 def test_operators_edit_the_knowledge_base(small: Context, client: TestClient) -> None:
-    body = {"type": "光信号丢失", "access": "sdh", "causes": ["DDF 跳纤松动"], "steps": ["检查 DDF 跳纤", " "]}
+    body = {
+        "type": "光信号丢失",
+        "access": "sdh",
+        "causes": ["DDF 跳纤松动"],
+        "steps": ["检查 DDF 跳纤", " "],
+    }
     response = client.put("/api/v1/knowledge", json=body, headers=ADMIN)
     assert response.status_code == 200, response.text
     assert response.json()["steps"] == ["检查 DDF 跳纤"]  # alias 光信号丢失 → LOS, blank step dropped
