@@ -66,6 +66,7 @@ class OpenIncident:
     classes: dict[str, dict[int, tuple[datetime, str]]] = field(
         default_factory=lambda: {"urgent": {}, "general": {}, "branch": {}}
     )
+    oldest_branch: int | None = None  # the longest-down key branch circuit (cached)
     down_starts: list[datetime] = field(default_factory=list)  # sorted starts of key-customer "down"
     down_customers: dict[int, int] = field(default_factory=dict)  # key customer → circuits down
     active_ids: set[int] = field(default_factory=set)  # members still active
@@ -332,7 +333,8 @@ class IncidentBook:
         wanted = self._wanted(incident, circuits, index)
         incident.was_unrooted = not incident.rooted
         incident.rebuild = False
-        examined = set(incident.impacts) if full else (incident.dirty & set(incident.impacts))
+        impacts = incident.impacts
+        examined = list(impacts) if full else [c for c in incident.dirty if c in impacts]
         incident.dirty = set()
         for circuit_id in examined:
             current = incident.impacts[circuit_id]
@@ -371,6 +373,13 @@ class IncidentBook:
         found = impact_class(info, current.kind, self.policy.dispatch)
         if found is not None:
             incident.classes[found[0]][circuit_id] = (current.since, found[1])
+            tally = incident.classes["branch"]
+            if (
+                found[0] == "branch"
+                and incident.oldest_branch in tally
+                and current.since < tally[incident.oldest_branch][0]
+            ):
+                incident.oldest_branch = circuit_id
         if info.key_customer and current.kind is ImpactKind.DOWN:
             bisect.insort(self.key_down, (current.since, info.customer_id, info.access, incident.id))
             bisect.insort(incident.down_starts, current.since)
@@ -430,7 +439,9 @@ class IncidentBook:
         urgent = next(iter(incident.classes["urgent"].values()), None)
         general = next(iter(incident.classes["general"].values()), None)
         branches = incident.classes["branch"]
-        oldest = min(branches.values()) if branches else None
+        if incident.oldest_branch not in branches:  # recomputed only when the oldest left (or none yet)
+            incident.oldest_branch = min(branches, key=lambda c: branches[c][0]) if branches else None
+        oldest = branches[incident.oldest_branch] if incident.oldest_branch is not None else None
         incident.own = level_from_classes(
             urgent[1] if urgent else None, general[1] if general else None, oldest, now, self.policy.dispatch
         )
