@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from linewatch.alarms.choices import AlarmState
-from linewatch.alarms.hits import Hit
+from linewatch.alarms.hits import BACKUP, NONE, PLATFORM, PRIMARY, Hit
 from linewatch.alarms.models import AlarmCircuit, AlarmEventRecord, AlarmRecord
 from linewatch.alarms.normalise import AlarmEvent, safe_text
 from linewatch.core.policy import AlarmPolicy
@@ -119,12 +119,12 @@ class AlarmBook:
         port = None if (not obj or alarm_type in self.policy.ne_level_types) else obj
         hits: dict[int, Hit] = {}
         for route_hit in index.hits(ne_id, port):
-            flag = Hit(primary=route_hit.route == "primary", backup=route_hit.route == "backup")
+            flag = PRIMARY if route_hit.route == "primary" else BACKUP
             previous = hits.get(route_hit.circuit_id)
             hits[route_hit.circuit_id] = flag if previous is None else previous | flag
         if ne_id in index.platforms:
             for circuit_id in index.platform_dependants(ne_id):
-                hits[circuit_id] = hits.get(circuit_id, Hit()) | Hit(platform=True)
+                hits[circuit_id] = hits.get(circuit_id, NONE) | PLATFORM
         return hits
 
     def affects_service(self, alarm: ActiveAlarm) -> bool:

@@ -122,8 +122,11 @@ class ImpactIndex:
             .join(RouteHop, RouteHop.route_id == Route.id)
             .outerjoin(Port, Port.id == RouteHop.port_id)
         )
+        interned: dict[tuple[int, str], RouteHit] = {}  # one object per (circuit, route), shared by every hop
         for circuit_id, role, ne_id, port_name in rows:
-            hit = RouteHit(circuit_id, role)
+            hit = interned.get((circuit_id, role))
+            if hit is None:
+                hit = interned[(circuit_id, role)] = RouteHit(circuit_id, role)
             by_ne[ne_id].add(hit)
             if port_name:
                 by_port[(ne_id, port_key(port_name))].add(hit)
