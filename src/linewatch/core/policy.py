@@ -117,6 +117,22 @@ class SlaPolicy(Strict):
         return self
 
 
+class DispatchRule(Strict):
+    name: str
+    levels: list[Literal["urgent", "general", "overdue", "normal"]]
+    key_customers_only: bool = False  # shape flags, not thresholds: absent = no restriction
+    handed_over: bool | None = None
+    service_types: list[str] | None = None
+
+
+class TicketPolicy(Strict):
+    auto_dispatch: list[DispatchRule]
+    specialist_by_ne_type: dict[Literal["transmission", "data", "core"], list[str]]
+    escalation_roles: dict[Literal["fault_manager", "manager_l3", "leader"], list[str]]
+    phone_dispatch_levels: list[Literal["urgent", "general", "overdue", "normal"]]
+    phone_dispatch_roles: list[str]
+
+
 class CutoverPolicy(Strict):
     notice_working_days: PositiveInt
     flash_max_minutes: Minutes
@@ -172,6 +188,7 @@ class Policy(Strict):
     alarms: AlarmPolicy
     dispatch: DispatchPolicy
     sla: SlaPolicy
+    tickets: TicketPolicy
     cutovers: CutoverPolicy
     assurance: AssurancePolicy
     warnings: WarningPolicy

@@ -175,9 +175,11 @@ class IncidentBook:
                 touched[incident.id] = max(touched.get(incident.id, change.at), change.at)
         for incident_id, at in touched.items():
             incident = self.open[incident_id]
-            self._recompute_impacts(incident, at, index, batch)
+            changed = self._recompute_impacts(incident, at, index, batch)
             if not incident.active_ids:
                 self._recover(incident, at, batch, out, index)
+            elif changed:  # tickets downstream re-check which of their circuits recovered
+                out.append(IncidentChange("impacts_changed", incident.id, incident.level.value, at))
         self.relevel(now, index, batch, out, touched=set(touched))
         return out
 
@@ -327,12 +329,13 @@ class IncidentBook:
 
     def _recompute_impacts(
         self, incident: OpenIncident, at: datetime, index: ImpactIndex, batch: Batch
-    ) -> None:
+    ) -> bool:
         full = incident.rebuild or not incident.rooted or incident.was_unrooted
         circuits = None if full else incident.dirty
         wanted = self._wanted(incident, circuits, index)
         incident.was_unrooted = not incident.rooted
         incident.rebuild = False
+        changed = False
         impacts = incident.impacts
         examined = list(impacts) if full else [c for c in incident.dirty if c in impacts]
         incident.dirty = set()
@@ -340,6 +343,7 @@ class IncidentBook:
             current = incident.impacts[circuit_id]
             if wanted.get(circuit_id) is not current.kind:
                 batch.update(IMPACT, current.row_id, until=at)
+                changed = True
                 self._ledger_remove(incident, circuit_id, index)
                 del incident.impacts[circuit_id]
         for circuit_id, kind in wanted.items():
@@ -349,6 +353,7 @@ class IncidentBook:
             row_id = self.next_impact_id
             self.next_impact_id += 1
             incident.impacts[circuit_id] = CurrentImpact(row_id, kind, at)
+            changed = True
             batch.insert(
                 IMPACT,
                 {
@@ -363,6 +368,7 @@ class IncidentBook:
             )
             self._ledger_add(incident, circuit_id, index)
         batch.update(INCIDENT, incident.id, updated_at=at)
+        return changed
 
     def _ledger_add(self, incident: OpenIncident, circuit_id: int, index: ImpactIndex) -> None:
         """An impact began: file it in the incident's own-level tallies and the global key-down ledger."""

@@ -1,0 +1,1 @@
+"""Trouble tickets (客响工单 / 派单): dispatch rules, customer reports, SLA clocks and escalation."""
