@@ -12,11 +12,13 @@ from linewatch.core.clock import Clock, make_clock
 from linewatch.core.policy import Policy, load_policy
 from linewatch.db.engine import Database
 from linewatch.db.migrate import upgrade
+from linewatch.downstream import Downstream, Ticker
 from linewatch.ingest.base import PipelineSink
 from linewatch.ingest.listeners import Listener, build_listeners
 from linewatch.inventory.index import ImpactIndex
-from linewatch.pipeline import Pipeline
+from linewatch.pipeline import INCIDENTS_CHANGED, Pipeline
 from linewatch.settings import Settings
+from linewatch.tickets.service import Env
 
 
 @dataclass
@@ -30,6 +32,8 @@ class Context:
     pipeline: Pipeline = field(init=False)
     suggestions: knowledge.Suggestions = field(default_factory=knowledge.Suggestions)
     sink: PipelineSink = field(init=False)
+    downstream: Downstream = field(init=False)
+    ticker: Ticker | None = None
     listeners: list[Listener] = field(default_factory=list)
     workers: list[Listener] = field(default_factory=list)  # extra workers (the demo's fault simulator)
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -37,6 +41,7 @@ class Context:
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.db, self.clock, self.policy, self.bus, lambda: self.index)
         self.sink = PipelineSink(self.pipeline.submit, self.dead_letter)
+        self.downstream = Downstream(self.db, Env(self.clock, self.policy))
 
     def dead_letter(self, channel: str, remote: str, reason: str, payload: bytes | str) -> None:
         with self.db.unit_of_work() as session:
@@ -53,6 +58,18 @@ class Context:
         if self.pipeline.thread is not None:
             self.pipeline.rematch()
 
+    def on_tick(self) -> None:
+        """Time moved (the ticker, or a manual clock move): time rules, then due timers, in order."""
+        if self.pipeline.thread is None:
+            return
+        self.pipeline.tick()
+        self.downstream.join()
+        self.downstream.fire_timers()
+
+    def settle(self) -> None:
+        """Wait until the work started by earlier calls is done downstream (tests, drills)."""
+        self.downstream.join()
+
     def reload_suggestions(self) -> None:
         with self.db.reading() as session:
             self.suggestions.load(session)
@@ -62,6 +79,11 @@ class Context:
         if self.pipeline.thread is None:
             self.db.start_checkpointer()
             self.pipeline.start()
+            self.downstream.start()
+            self.downstream.fire_timers()  # whatever fell due while the server was down
+            if not self.clock.manual:
+                self.ticker = Ticker(self.on_tick)
+                self.ticker.start()
         self.listeners = build_listeners(self.sink, self.settings, self.policy, self.clock.now, self.db)
         for listener in [*self.listeners, *self.workers]:
             listener.start()
@@ -71,7 +93,11 @@ class Context:
         for listener in [*self.workers, *self.listeners]:
             listener.stop()
         self.listeners = []
+        if self.ticker is not None:
+            self.ticker.stop()
+            self.ticker = None
         self.pipeline.stop()
+        self.downstream.stop()
         self.db.stop_checkpointer()
 
 
@@ -83,7 +109,8 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
         upgrade(db)
     ctx = Context(settings=settings, db=db, clock=clock, policy=policy, bus=EventBus())
     ctx.bus.subscribe(INVENTORY_CHANGED, ctx.on_inventory_changed)
-    ctx.clock.on_change(lambda _old, _new: ctx.pipeline.tick() if ctx.pipeline.thread else None)
+    ctx.bus.subscribe(INCIDENTS_CHANGED, ctx.downstream.publish)
+    ctx.clock.on_change(lambda _old, _new: ctx.on_tick())
     ctx.rebuild_index()
     with db.unit_of_work() as session:
         knowledge.seed(session, clock)

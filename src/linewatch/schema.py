@@ -3,9 +3,22 @@
 from linewatch.access import models as access_models
 from linewatch.alarms import models as alarm_models
 from linewatch.db import audit as audit_models
+from linewatch.db import outbox as outbox_models
+from linewatch.db import timers as timer_models
 from linewatch.db.base import Base
 from linewatch.incidents import models as incident_models
 from linewatch.inventory import models as inventory_models
+from linewatch.tickets import models as ticket_models
 
 metadata = Base.metadata
-__all__ = ["access_models", "alarm_models", "audit_models", "incident_models", "inventory_models", "metadata"]
+__all__ = [
+    "access_models",
+    "alarm_models",
+    "audit_models",
+    "incident_models",
+    "inventory_models",
+    "metadata",
+    "outbox_models",
+    "ticket_models",
+    "timer_models",
+]

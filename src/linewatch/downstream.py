@@ -1,0 +1,122 @@
+"""After the pipeline: dispatch (tickets) on incident changes, and the durable timers.
+
+The pipeline publishes incident changes after its commit; this worker takes them on its own
+thread (so a storm's ticket work never slows ingest) and, in its own transactions, opens tickets
+by the auto-dispatch rules and marks tickets recovered when their circuits are. Both are
+idempotent and re-run at start, so a crash between the two commits loses no dispatch.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+
+from linewatch.db import timers
+from linewatch.db.engine import Database
+from linewatch.incidents.engine import IncidentChange
+from linewatch.tickets import service as tickets
+
+log = logging.getLogger("linewatch.downstream")
+
+
+class Downstream:
+    name = "downstream"
+
+    def __init__(self, db: Database, env: tickets.Env) -> None:
+        self.db, self.env = db, env
+        self.changes: queue.Queue[list[IncidentChange] | None] = queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.handlers: dict[str, timers.Handler] = {tickets.OWNER: tickets.on_timer(env)}
+        self.lock = threading.Lock()  # timer firing and change handling never interleave
+        self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0}
+
+    def start(self) -> None:
+        self.reconcile()
+        self.thread = threading.Thread(target=self._run, name="downstream", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.changes.put(None)
+            self.thread.join(timeout=30)
+            self.thread = None
+
+    def publish(self, changes: list[IncidentChange]) -> None:
+        self.changes.put(changes)
+
+    def join(self) -> None:
+        """Wait until every published change has been handled (tests, clock moves)."""
+        if self.thread is not None:
+            self.changes.join()
+
+    def diagnostics(self) -> dict[str, object]:
+        return {"name": self.name, "queued": self.changes.qsize(), **self.stats}
+
+    def reconcile(self) -> None:
+        """At start: dispatch what should have been, recover what has been (idempotent)."""
+        with self.lock, self.db.unit_of_work() as session:
+            self.stats["dispatched"] += len(tickets.auto_dispatch(session, self.env))
+
+    def fire_timers(self) -> int:
+        with self.lock:
+            fired = timers.fire_due(self.db.unit_of_work, self.handlers, self.env.clock.now())
+        self.stats["timers_fired"] += fired
+        return fired
+
+    def _run(self) -> None:
+        while True:
+            changes = self.changes.get()
+            try:
+                if changes is None:
+                    return
+                self._handle(changes)
+            except Exception:  # a failed round is retried by the next change or at start (reconcile)
+                self.stats["failures"] += 1
+                log.exception("downstream handling failed")
+            finally:
+                self.changes.task_done()
+
+    def _handle(self, changes: list[IncidentChange]) -> None:
+        dispatch = sorted(
+            {c.incident_id for c in changes if c.kind in ("opened", "level_changed", "impacts_changed")}
+        )
+        recover = sorted({c.incident_id for c in changes if c.kind in ("recovered", "impacts_changed")})
+        with self.lock, self.db.unit_of_work() as session:
+            if dispatch:
+                self.stats["dispatched"] += len(tickets.auto_dispatch(session, self.env, dispatch))
+            if recover:
+                self.stats["recovered"] += tickets.recover_from_incidents(session, self.env, recover)
+
+
+class Ticker:
+    """On the real clock: re-evaluate time rules and fire due timers every few seconds."""
+
+    name = "ticker"
+
+    def __init__(self, tick: Callable[[], None], interval_seconds: float = 5.0) -> None:
+        self.tick, self.interval = tick, interval_seconds
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.stopping.clear()
+        self.thread = threading.Thread(target=self._run, name="ticker", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+            self.thread = None
+
+    def diagnostics(self) -> dict[str, object]:
+        return {"name": self.name}
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                self.tick()
+            except Exception:  # the next tick tries again
+                log.exception("tick failed")
