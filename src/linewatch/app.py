@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from linewatch import __version__
-from linewatch.api import admin, alarms, inventory, system
+from linewatch.api import admin, alarms, inventory, system, tickets
 from linewatch.context import Context
 from linewatch.core.errors import LinewatchError
 from linewatch.web import pages
@@ -75,6 +75,7 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(inventory.router)
     app.include_router(alarms.router)
     app.include_router(system.router)
+    app.include_router(tickets.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(packages=[("linewatch.web", "static")]), name="static")

@@ -20,7 +20,9 @@ from linewatch.core.actor import INGEST, Actor
 from linewatch.core.errors import Forbidden, LinewatchError, NotFound, TooLarge
 from linewatch.db.audit import record
 from linewatch.incidents import service as incidents
+from linewatch.incidents.choices import DiagnosisCategory
 from linewatch.ingest.alertmanager import envelope_problem, normalise_alert, source_of
+from linewatch.tickets.service import route_diagnosis, tickets_of_incidents
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 Limit = Query(100, ge=1, le=1000)
@@ -266,9 +268,13 @@ def list_incidents(
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return incidents.list_incidents(
+    page = incidents.list_incidents(
         session, actor, ctx.clock.now(), limit=limit, cursor=cursor, state=state, level=level, drill=drill
     )
+    by_incident = tickets_of_incidents(session, [i["id"] for i in page["items"]])
+    for item in page["items"]:
+        item["ticket_ids"] = by_incident.get(item["id"], [])
+    return page
 
 
 @router.get("/incidents/{incident_id}")
@@ -279,6 +285,7 @@ def get_incident(
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     result = incidents.get_incident(session, actor, incident_id, ctx.clock.now())
+    result["ticket_ids"] = tickets_of_incidents(session, [incident_id]).get(incident_id, [])
     root = result["root_alarm_id"]
     if root is not None:
         try:
@@ -304,7 +311,9 @@ def diagnose(
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     incidents.diagnose(session, ctx.clock, actor, incident_id, body.category, body.note)
-    return {"id": incident_id, "diagnosis": body.category}
+    category = DiagnosisCategory.parse(body.category).value
+    opened = route_diagnosis(session, ctx.downstream.env, actor, incident_id, category, body.team)
+    return {"id": incident_id, "diagnosis": category, "ticket_ids": [t.id for t in opened]}
 
 
 class KnowledgeBody(BaseModel):

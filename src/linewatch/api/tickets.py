@@ -1,0 +1,164 @@
+"""Ticket endpoints (INTERFACES "Acting" and "Reading state"): reports, events, dispatch, reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from linewatch.api.deps import get_ctx, reading, require, user_actor
+from linewatch.context import Context
+from linewatch.core.actor import Actor
+from linewatch.core.clock import parse_time
+from linewatch.core.errors import LinewatchError
+from linewatch.tickets import service as tickets
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+Limit = Query(100, ge=1, le=1000)
+WORKERS = ("dispatcher", "support", "engineer", "fault_manager", "contractor")
+
+
+def _time(ctx: Context, value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_time(value, ctx.clock.tz)
+    except ValueError as exc:
+        raise LinewatchError(f"'{field}' is not an RFC 3339 time: {value!r}") from exc
+
+
+class ReportBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: str
+    customer: str = Field(..., min_length=1, max_length=200)
+    circuit: str | None = Field(None, max_length=200)
+    description: str = Field("", max_length=4000)
+    reported_at: str | None = None
+
+
+@router.post("/tickets", status_code=201)
+def customer_report(
+    body: ReportBody,
+    actor: Actor = Depends(require("dispatcher", "support", "fault_manager")),
+    ctx: Context = Depends(get_ctx),
+) -> JSONResponse:
+    """A customer report (10086-8, 400, direct): linked to an open incident, or its own ticket."""
+    env = ctx.downstream.env
+    with ctx.db.unit_of_work() as session:
+        ticket, created = tickets.report(
+            session,
+            env,
+            actor,
+            channel=body.channel,
+            customer_code=body.customer,
+            circuit_code=body.circuit,
+            description=body.description,
+            reported_at=_time(ctx, body.reported_at, "reported_at"),
+        )
+        result = tickets.get_ticket(session, env, actor, ticket.id)
+    return JSONResponse({**result, "linked": not created}, status_code=201 if created else 200)
+
+
+class EventBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    at: str | None = None
+    note: str | None = Field(None, max_length=4000)
+    cause: str | None = None
+    resolution: str | None = Field(None, max_length=4000)
+    team: str | None = None
+
+
+@router.post("/tickets/{ticket_id}/events")
+def ticket_event(
+    ticket_id: int,
+    body: EventBody,
+    actor: Actor = Depends(require(*WORKERS)),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    env = ctx.downstream.env
+    with ctx.db.unit_of_work() as session:
+        root_type = None
+        if body.type == "close":
+            ticket = tickets._visible(session, actor, ticket_id, acting=True)
+            root_type = tickets.root_alarm_type(session, ticket)
+        tickets.apply_event(
+            session,
+            env,
+            actor,
+            ticket_id,
+            body.type,
+            at=_time(ctx, body.at, "at"),
+            note=body.note,
+            cause=body.cause,
+            resolution=body.resolution,
+            team_code=body.team,
+            root_alarm_type=root_type,
+        )
+        result = tickets.get_ticket(session, env, actor, ticket_id)
+    if body.type == "close":
+        ctx.reload_suggestions()  # the closed ticket's cause now counts in the suggestions
+    return result
+
+
+@router.get("/tickets")
+def list_tickets(
+    limit: int = Limit,
+    cursor: str | None = None,
+    state: str | None = None,
+    incident: int | None = None,
+    team: str | None = None,
+    customer: str | None = None,
+    open: bool = False,
+    actor: Actor = Depends(user_actor),
+    session: Session = Depends(reading),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return tickets.list_tickets(
+        session,
+        ctx.downstream.env,
+        actor,
+        limit=limit,
+        cursor=cursor,
+        state=state,
+        incident=incident,
+        team=team,
+        customer=customer,
+        open_only=open,
+    )
+
+
+@router.get("/tickets/{ticket_id}")
+def get_ticket(
+    ticket_id: int,
+    actor: Actor = Depends(user_actor),
+    session: Session = Depends(reading),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return tickets.get_ticket(session, ctx.downstream.env, actor, ticket_id)
+
+
+class DispatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    team: str | None = None
+
+
+@router.post("/incidents/{incident_id}/dispatch", status_code=201)
+def dispatch(
+    incident_id: int,
+    body: DispatchBody | None = None,
+    actor: Actor = Depends(require("dispatcher", "support")),
+    ctx: Context = Depends(get_ctx),
+) -> Any:
+    """Dispatch by hand from the console (to a team, or to the impacted circuits' maintainers)."""
+    env = ctx.downstream.env
+    with ctx.db.unit_of_work() as session:
+        opened = tickets.dispatch_incident(
+            session, env, actor.label, incident_id, channel="console", team_code=body.team if body else None
+        )
+        ids = [t.id for t in opened]
+    return {"incident_id": incident_id, "ticket_ids": ids}
