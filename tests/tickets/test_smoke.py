@@ -27,7 +27,10 @@ def event(client: TestClient, ticket_id: int, **body: Any) -> Any:
 
 
 def advance(client: TestClient, ctx: Context, seconds: float) -> None:
-    assert client.post("/api/v1/admin/clock", json={"advance_seconds": seconds}, headers=ADMIN).status_code == 200
+    assert (
+        client.post("/api/v1/admin/clock", json={"advance_seconds": seconds}, headers=ADMIN).status_code
+        == 200
+    )
     ctx.settle()
 
 
