@@ -14,10 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from linewatch import __version__
-from linewatch.api import admin, alarms, inventory, system, tickets
+from linewatch.api import admin, alarms, inventory, notify, system, tickets
 from linewatch.context import Context
 from linewatch.core.errors import LinewatchError
-from linewatch.web import pages
+from linewatch.web import pages, stream, views
 
 log = logging.getLogger("linewatch")
 
@@ -76,7 +76,10 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(alarms.router)
     app.include_router(system.router)
     app.include_router(tickets.router)
+    app.include_router(notify.router)
     app.include_router(admin.router)
+    stream.install(app, ctx)
     app.include_router(pages.router)
+    app.include_router(views.router)
     app.mount("/static", StaticFiles(packages=[("linewatch.web", "static")]), name="static")
     return app

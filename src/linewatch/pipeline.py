@@ -201,5 +201,6 @@ class Pipeline:
         self.last_commit_seconds = time.perf_counter() - started
         for job, result in zip(jobs, results, strict=True):
             job.future.set_result(result)
+        self.bus.publish(ALARMS_STORED, [o.alarm_id for r in results if isinstance(r, list) for o in r])
         if incident_changes:
             self.bus.publish(INCIDENTS_CHANGED, incident_changes)

@@ -213,10 +213,11 @@ def acknowledge(
     alarm_id: int,
     body: AckBody | None = None,
     actor: Actor = Depends(require(*OPERATORS)),
-    session: Session = Depends(writing),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    alarms.acknowledge(session, ctx.clock, actor, alarm_id, body.note if body else None)
+    with ctx.db.unit_of_work() as session:
+        alarms.acknowledge(session, ctx.clock, actor, alarm_id, body.note if body else None)
+    ctx.bus.publish("alarms.acked", {"alarm_id": alarm_id, "by": actor.label})  # once stored: the live view
     return {"id": alarm_id, "ack": {"by": actor.label, "at": ctx.clock.now().isoformat()}}
 
 
