@@ -16,6 +16,7 @@ from linewatch.downstream import Downstream, Ticker
 from linewatch.ingest.base import PipelineSink
 from linewatch.ingest.listeners import Listener, build_listeners
 from linewatch.inventory.index import ImpactIndex
+from linewatch.notify.worker import NotifyWorker, load_channels
 from linewatch.pipeline import INCIDENTS_CHANGED, Pipeline
 from linewatch.settings import Settings
 from linewatch.tickets.service import Env
@@ -33,6 +34,7 @@ class Context:
     suggestions: knowledge.Suggestions = field(default_factory=knowledge.Suggestions)
     sink: PipelineSink = field(init=False)
     downstream: Downstream = field(init=False)
+    notifier: NotifyWorker = field(init=False)
     ticker: Ticker | None = None
     listeners: list[Listener] = field(default_factory=list)
     workers: list[Listener] = field(default_factory=list)  # extra workers (the demo's fault simulator)
@@ -42,6 +44,8 @@ class Context:
         self.pipeline = Pipeline(self.db, self.clock, self.policy, self.bus, lambda: self.index)
         self.sink = PipelineSink(self.pipeline.submit, self.dead_letter)
         self.downstream = Downstream(self.db, Env(self.clock, self.policy))
+        channels, link_base = load_channels(self.settings.notify, self.clock)
+        self.notifier = NotifyWorker(self.db, self.clock, self.policy, channels, link_base)
 
     def dead_letter(self, channel: str, remote: str, reason: str, payload: bytes | str) -> None:
         with self.db.unit_of_work() as session:
@@ -65,10 +69,13 @@ class Context:
         self.pipeline.tick()
         self.downstream.join()
         self.downstream.fire_timers()
+        self.notifier.kick()  # deferred and retried messages may have fallen due
 
     def settle(self) -> None:
         """Wait until the work started by earlier calls is done downstream (tests, drills)."""
         self.downstream.join()
+        self.notifier.kick()
+        self.notifier.join()
 
     def reload_suggestions(self) -> None:
         with self.db.reading() as session:
@@ -81,6 +88,7 @@ class Context:
             self.pipeline.start()
             self.downstream.start()
             self.downstream.fire_timers()  # whatever fell due while the server was down
+            self.notifier.start()
             if not self.clock.manual:
                 self.ticker = Ticker(self.on_tick)
                 self.ticker.start()
@@ -98,6 +106,7 @@ class Context:
             self.ticker = None
         self.pipeline.stop()
         self.downstream.stop()
+        self.notifier.stop()
         self.db.stop_checkpointer()
 
 

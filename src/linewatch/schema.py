@@ -8,6 +8,7 @@ from linewatch.db import timers as timer_models
 from linewatch.db.base import Base
 from linewatch.incidents import models as incident_models
 from linewatch.inventory import models as inventory_models
+from linewatch.notify import models as notify_models
 from linewatch.tickets import models as ticket_models
 
 metadata = Base.metadata
@@ -18,6 +19,7 @@ __all__ = [
     "incident_models",
     "inventory_models",
     "metadata",
+    "notify_models",
     "outbox_models",
     "ticket_models",
     "timer_models",

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     # NE types whose management IPs are pinged (e.g. "ROUTER,IAD"); empty = no active probes.
     # Off by default: probes send real ICMP to inventory addresses.
     probe_types: str = ""
+    notify: str | None = None  # YAML: notification channels (SMPP, SMTP, webhooks, voice) and link_base
     clock: str = ""  # "manual" for tests and drills
     admin_token: str | None = None
     max_upload_bytes: int = 256 * 1024 * 1024

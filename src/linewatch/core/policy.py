@@ -170,10 +170,29 @@ class ProbePolicy(Strict):
     loss_threshold_percent: int = Field(ge=1, le=100)
 
 
+class QuietHours(Strict):
+    """A nightly span; may wrap midnight (22:00 → 07:30)."""
+
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _span(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours need start != end")
+        return self
+
+
 class NotifyPolicy(Strict):
     digest_incidents: PositiveInt
     digest_window_minutes: Minutes
     retry_backoff_seconds: list[PositiveInt]
+    default_channels: list[Literal["sms", "email", "webhook", "voice"]]
+    urgent_kinds: list[str]
+    quiet_hours: QuietHours | None = None  # absent = nobody is quiet unless they say so
+    rate_per_minute: dict[Literal["sms", "email", "webhook", "voice"], PositiveInt]
+    memory_hours: PositiveInt
+    batch: PositiveInt
 
 
 class AccessPolicy(Strict):

@@ -1,0 +1,1 @@
+"""Step 4 — notifications: requests → recipients → storm control → durable outbox → channels."""
