@@ -141,3 +141,29 @@ def test_incident_view_marks_the_failed_hops_and_screenshots(new_page: Any, live
     page.goto("/tickets/1")
     expect(page.locator("body")).to_have_attribute("data-ready", "1")
     page.screenshot(path=str(SCREENSHOTS / "ticket.png"), full_page=True)
+
+
+def test_inventory_browse_and_import_errors(new_page: Any, live: Live, tmp_path: Any) -> None:
+    live.user("root", role="admin")
+    page = new_page()
+    login(page, "root")
+    page.goto("/inventory")
+    expect(page.locator("#inv-customers li")).to_have_count(3)
+    page.locator("#inv-customers a", has_text="C001").click()
+    page.locator("#inv-detail a", has_text="FZ-C001-DATA-1").click()
+    expect(page.locator("#inv-detail svg.route")).to_have_count(2)
+    page.locator("#inv-detail .row a", has_text="AGG-GL-3").first.click()
+    expect(page.locator("#inv-detail h2")).to_have_text("AGG-GL-3")
+    expect(page.locator("#inv-detail")).to_contain_text("FZ-C001-DATA-1")
+
+    bad = tmp_path / "customers.csv"
+    bad.write_text(
+        "code,name,level,grade,industry,region,account_manager\nC009,<b>x</b>,emperor,gold,x,GL,AM01\n"
+    )
+    page.goto("/inventory/import")
+    page.set_input_files("#import-files", str(bad))
+    page.locator("#import-form button").click()
+    expect(page.locator("#import-status")).to_contain_text("校验错误")
+    row = page.locator("#import-errors tr", has_text="level").first
+    expect(row.locator("td").nth(0)).to_have_text("customers.csv")
+    expect(row.locator("td").nth(2)).to_have_text("level")
