@@ -3,17 +3,21 @@
 Domains schedule timers for their objects (a ticket's SLA deadlines, a cutover's window end…)
 and register a handler per ``owner``; :func:`fire_due` runs every handler whose timer fell due,
 oldest first, and marks it fired in the same transaction. A restart loses nothing (rows) and
-fires nothing twice (the mark commits with the effect); a clock jump fires everything due, in order.
+fires nothing twice (the mark commits with the effect); a clock jump fires everything due, in order,
+including timers that handlers schedule on the way (an hourly reminder's next hour).
 """
 
 from __future__ import annotations
 
+import logging
+from bisect import insort
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from linewatch.db.base import Base, UtcDateTime
 
@@ -34,11 +38,14 @@ class Timer(Base):
 
 
 Handler = Callable[[Session, Timer, datetime], None]
+log = logging.getLogger("linewatch.timers")
+_SCHEDULED = "linewatch.timers.scheduled"  # session.info key: timers scheduled by the running handler
 
 
 def schedule(session: Session, owner: str, owner_id: int, kind: str, due_at: datetime) -> Timer:
     timer = Timer(owner=owner, owner_id=owner_id, kind=kind, due_at=due_at)
     session.add(timer)
+    session.info.setdefault(_SCHEDULED, []).append(timer)
     return timer
 
 
@@ -66,40 +73,119 @@ def cancel(
 
 def shift(session: Session, owner: str, owner_id: int, seconds: float) -> None:
     """Move an object's pending timers later (a suspended ticket's clock was paused)."""
-    from datetime import timedelta
-
     for timer in pending(session, owner, owner_id):
         timer.due_at = timer.due_at + timedelta(seconds=seconds)
+
+
+class _HandlerFailed(Exception):
+    def __init__(self, timer_id: int) -> None:
+        super().__init__(timer_id)
+        self.timer_id = timer_id
 
 
 def fire_due(
     sessions: Callable[[], Any], handlers: dict[str, Handler], now: datetime, batch: int = 500
 ) -> int:
-    """Fire every timer due at ``now``, oldest first, each in its own transaction with its effects.
+    """Fire every timer due at ``now``, oldest first (by due time, then id), up to ``batch`` per
+    transaction; each timer's mark commits with its handler's effects.
 
     ``sessions`` is a unit-of-work factory (``Database.unit_of_work``). Returns how many fired.
+    A timer that a handler schedules already due (after a long jump, an hourly reminder's next
+    hour) takes its place in the batch, so it fires before the later timers, not after them all.
+    A handler that raises rolls its batch back (marks and effects alike, so nothing is half
+    done); its timer alone is then marked ``failed`` and logged, and the rest fire again: one bad
+    row never holds back every timer after it. A handler may have a ``prefetch(session, owner_ids)``
+    method, called once per batch with the ids of its owners there (to load them in one query).
     """
     fired = 0
     while True:
-        with sessions() as session:
-            due = list(
-                session.scalars(
-                    select(Timer)
-                    .where(Timer.fired_at.is_(None), Timer.due_at <= now)
-                    .order_by(Timer.due_at, Timer.id)
-                    .limit(batch)
-                )
-            )
-            if not due:
-                return fired
-            for timer in due:
-                handler = handlers.get(timer.owner)
-                # claim it first: the handler's effects and the mark commit together
-                claimed = session.execute(
+        try:
+            with sessions() as session:
+                count = _fire_batch(session, handlers, now, batch)
+        except _HandlerFailed as failure:
+            log.error("timer %s failed", failure.timer_id, exc_info=failure.__cause__)
+            with sessions() as session:
+                session.execute(
                     update(Timer)
-                    .where(Timer.id == timer.id, Timer.fired_at.is_(None))
-                    .values(fired_at=now, outcome="fired" if handler else "skipped")
-                ).rowcount
-                if claimed and handler is not None:
-                    handler(session, timer, now)
-                    fired += 1
+                    .where(Timer.id == failure.timer_id, Timer.fired_at.is_(None))
+                    .values(fired_at=now, outcome="failed")
+                )
+            continue
+        if count is None:
+            return fired
+        fired += count
+
+
+def _claim(session: Session, ids: list[int], now: datetime) -> set[int]:
+    """Mark these timers fired, unless another process did first; the ones this call marked.
+    (No ORM session sync: evaluating the criteria over every loaded object is quadratic.)"""
+    return set(
+        session.scalars(
+            update(Timer)
+            .where(Timer.id.in_(ids), Timer.fired_at.is_(None))
+            .values(fired_at=now, outcome="fired")
+            .returning(Timer.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def _fire_batch(session: Session, handlers: dict[str, Handler], now: datetime, batch: int) -> int | None:
+    """One transaction's worth; None when nothing was due."""
+    # PostgreSQL: rows another process is firing are skipped, not waited for (SQLite has no row
+    # locks; there the write lock serialises the claims below)
+    due = list(
+        session.scalars(
+            select(Timer)
+            .where(Timer.fired_at.is_(None), Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not due:
+        return None
+    # claimed together, before any handler runs: the marks commit with the effects
+    mine = _claim(session, [t.id for t in due], now)
+    due = [t for t in due if t.id in mine]
+    unhandled = [t.id for t in due if t.owner not in handlers]
+    if unhandled:
+        session.execute(
+            update(Timer)
+            .where(Timer.id.in_(unhandled))
+            .values(outcome="skipped")
+            .execution_options(synchronize_session=False)
+        )
+    for owner, handler in handlers.items():
+        prefetch = getattr(handler, "prefetch", None)
+        owner_ids = {t.owner_id for t in due if t.owner == owner}
+        if prefetch is not None and owner_ids:
+            prefetch(session, owner_ids)
+    # with a full batch, unread due timers may sort before a new one past its last
+    horizon = due[-1].due_at if len(due) == batch else None
+    fired = position = 0
+    while position < len(due):
+        timer = due[position]
+        position += 1
+        set_committed_value(timer, "fired_at", now)  # as the claim wrote it (no reload, no re-write)
+        set_committed_value(timer, "outcome", "fired")
+        handler = handlers.get(timer.owner)
+        if handler is None:
+            continue
+        session.info[_SCHEDULED] = []
+        try:
+            handler(session, timer, now)
+        except Exception as exc:
+            raise _HandlerFailed(timer.id) from exc
+        fired += 1
+        fresh = [t for t in session.info[_SCHEDULED] if t.due_at <= now]
+        if fresh:
+            session.flush()  # their ids: the tie-break among equal due times
+            for new in fresh:  # past the horizon, the next query reads it in its place
+                if (horizon is None or new.due_at < horizon) and _claim(session, [new.id], now):
+                    insort(due, new, lo=position, key=_order)
+    return fired
+
+
+def _order(timer: Timer) -> tuple[datetime, int]:
+    return (timer.due_at, timer.id)

@@ -28,6 +28,7 @@ from linewatch.tickets.choices import (
     DEADLINE_OF,
     MILESTONE_OF_EVENT,
     MILESTONES,
+    REPORT_CHANNELS,
     CauseCategory,
     Channel,
     EventType,
@@ -493,7 +494,7 @@ def schedule_timers(session: Session, env: Env, ticket: Ticket, now: datetime) -
     taken = {t.kind for t in rows if t.fired_at is None or t.outcome == "fired"}
     pause = sla.paused(ticket.suspended_seconds, None, now)
     for name, due in sla.deadlines(
-        ticket.created_at, ticket.track, ticket.recovery_minutes, pause, env.policy.sla
+        ticket.created_at, ticket.track, ticket.recovery_minutes, pause, env.policy.sla, ticket.contact_after
     ).items():
         milestone = next(m for m, d in DEADLINE_OF.items() if d == name)
         if getattr(ticket, f"{milestone}_at") is None and f"deadline:{name}" not in taken:
@@ -507,9 +508,30 @@ def schedule_timers(session: Session, env: Env, ticket: Ticket, now: datetime) -
         if not any(t.kind == "progress" and t.fired_at is None for t in rows):
             every = timedelta(minutes=env.policy.sla.progress_update_minutes)
             timers.schedule(session, OWNER, ticket.id, "progress", now + every)
+    # a customer contact deferred to the contact hours (07:30 rule) that a suspension cancelled
+    if ticket.contact_after is not None and ticket.contacted_at is None and "contact_customer" not in taken:
+        timers.schedule(session, OWNER, ticket.id, "contact_customer", max(ticket.contact_after, now))
 
 
-def on_timer(env: Env) -> timers.Handler:
+@dataclass(frozen=True)
+class TicketTimers:
+    """A ticket timer handler that loads a whole batch's tickets and the teams in two queries."""
+
+    handle: timers.Handler
+
+    def __call__(self, session: Session, timer: timers.Timer, now: datetime) -> None:
+        self.handle(session, timer, now)
+
+    @staticmethod
+    def prefetch(session: Session, ticket_ids: set[int]) -> None:
+        # held in session.info for the transaction: the identity map alone keeps only weak references
+        session.info["tickets.prefetched"] = (
+            list(session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))),
+            list(session.scalars(select(Team))),
+        )
+
+
+def on_timer(env: Env) -> TicketTimers:
     """The timer handler for tickets: breaches, escalations, progress reminders, deferred contact."""
 
     def handle(session: Session, timer: timers.Timer, now: datetime) -> None:
@@ -537,11 +559,21 @@ def on_timer(env: Env) -> timers.Handler:
             )
             if name == "locate":  # not located in time: technical support from the fault manager (技术支援)
                 _escalate(
-                    session, env, ticket, team, "fault_manager", at, now, f"not located by {name} deadline"
+                    session,
+                    env,
+                    ticket,
+                    team,
+                    "fault_manager",
+                    at,
+                    now,
+                    f"not located by {name} deadline",
+                    trigger="locate",
                 )
         elif kind == "escalate":
             if ticket.recovered_at is None:
-                _escalate(session, env, ticket, team, name, at, now, "not recovered in time")
+                _escalate(
+                    session, env, ticket, team, name, at, now, "not recovered in time", trigger="repair"
+                )
         elif kind == "progress":
             if ticket.recovered_at is None:
                 _event(session, ticket, "progress_due", at, "sla", team=team_code)
@@ -562,6 +594,8 @@ def on_timer(env: Env) -> timers.Handler:
                     at + timedelta(minutes=env.policy.sla.progress_update_minutes),
                 )
         elif kind == "contact_customer":
+            if ticket.contacted_at is not None:  # contacted already (the customer called in)
+                return
             _event(session, ticket, "contact_due", at, "sla", team=team_code)
             outbox.request(
                 session,
@@ -573,7 +607,7 @@ def on_timer(env: Env) -> timers.Handler:
                 drill=ticket.drill,
             )
 
-    return handle
+    return TicketTimers(handle)
 
 
 def _escalate(
@@ -585,15 +619,18 @@ def _escalate(
     at: datetime,
     now: datetime,
     reason: str,
+    *,
+    trigger: str,
 ) -> None:
-    already = session.scalar(
-        select(func.count())
-        .select_from(TicketEvent)
-        .where(
+    """One escalation event + notification request. DOMAIN 5 has two escalations to the fault
+    manager: technical support when not located in time (``trigger="locate"``) and the first rung
+    of the repair ladder (``"repair"``); each fires once, neither swallows the other."""
+    earlier = session.scalars(
+        select(TicketEvent.data).where(
             TicketEvent.ticket_id == ticket.id, TicketEvent.type == "escalation", TicketEvent.note == level
         )
     )
-    if already:
+    if any((data or {}).get("trigger", "repair") == trigger for data in earlier):
         return
     _event(
         session,
@@ -604,6 +641,7 @@ def _escalate(
         level,
         level=level,
         reason=reason,
+        trigger=trigger,
         team=team.code if team else None,
     )
     outbox.request(
@@ -611,7 +649,7 @@ def _escalate(
         now,
         "ticket.escalated",
         {"roles": env.policy.tickets.escalation_roles[level]},  # type: ignore[index]
-        {**_facts(ticket, team), "level": level, "reason": reason},
+        {**_facts(ticket, team), "level": level, "reason": reason, "trigger": trigger},
         ticket_id=ticket.id,
         incident_id=ticket.incident_id,
         channels=["sms", "voice"],
@@ -682,7 +720,9 @@ def apply_event(
         if ticket.recovered_at is None:
             raise Conflict("a ticket closes only after recovery")
         observation = timedelta(minutes=env.policy.sla.close_observation_minutes)
-        if when < ticket.recovered_at + observation:
+        # the observation is real elapsed time: dating the close ahead (the 5-minute skew allowance)
+        # must not shorten it
+        if min(when, now) < ticket.recovered_at + observation:
             raise Conflict(
                 f"recovered at {ticket.recovered_at.isoformat()}: closing needs {observation} of "
                 "observation first",
@@ -820,12 +860,16 @@ def route_diagnosis(
     opened = dispatch_incident(
         session, env, actor.label, incident_id, channel=Channel.CONSOLE.value, team_code=support.code
     )
+    # the customer reported it: a report opened a ticket on the incident, or was linked to one
     reported = session.scalar(
         select(func.count())
         .select_from(Ticket)
         .where(
             Ticket.incident_id == incident_id,
-            Ticket.channel.in_([c.value for c in (Channel.CSP, Channel.GREEN, Channel.DIRECT)]),
+            or_(
+                Ticket.channel.in_([c.value for c in REPORT_CHANNELS]),
+                exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.type == "customer_report"),
+            ),
         )
     )
     hours, tz = env.policy.dispatch.customer_contact_hours, env.clock.tz
@@ -835,7 +879,9 @@ def route_diagnosis(
         elif not reported:
             contact_at = sla.next_contact_time(now, hours, tz)
             ticket.contact_after = contact_at
-            timers.schedule(session, OWNER, ticket.id, "contact_customer", contact_at)
+            # the contact deadline now counts from the deferred contact: replace the one set at dispatch
+            timers.cancel(session, OWNER, ticket.id, now, ("deadline:contact",))
+            schedule_timers(session, env, ticket, now)  # also schedules the contact_customer timer
             managers = sorted(
                 {
                     code
@@ -932,7 +978,7 @@ def ticket_dicts(
     out = []
     for t in tickets:
         pause = sla.paused(t.suspended_seconds, t.suspended_at, now)
-        due = sla.deadlines(t.created_at, t.track, t.recovery_minutes, pause, env.policy.sla)
+        due = sla.deadlines(t.created_at, t.track, t.recovery_minutes, pause, env.policy.sla, t.contact_after)
         item = {
             "id": t.id,
             "incident_id": t.incident_id,

@@ -36,8 +36,15 @@ def paused(suspended_seconds: int, suspended_at: datetime | None, now: datetime)
 
 
 def deadlines(
-    created_at: datetime, track: str, recovery_minutes: int, pause: timedelta, sla: SlaPolicy
+    created_at: datetime,
+    track: str,
+    recovery_minutes: int,
+    pause: timedelta,
+    sla: SlaPolicy,
+    contact_after: datetime | None = None,
 ) -> dict[str, datetime]:
+    """Each milestone's deadline. ``contact_after``: the customer contact was deferred to the
+    contact hours (DOMAIN 4, 07:30 rule), so the contact deadline counts from then, not from dispatch."""
     limits = sla.tracks[track]  # type: ignore[index]
     minutes = {
         "accept": limits.accept,
@@ -46,7 +53,10 @@ def deadlines(
         "locate": limits.locate,
         "recover": recovery_minutes,
     }
-    return {name: created_at + timedelta(minutes=m) + pause for name, m in minutes.items()}
+    due = {name: created_at + timedelta(minutes=m) + pause for name, m in minutes.items()}
+    if contact_after is not None:
+        due["contact"] = max(due["contact"], contact_after + timedelta(minutes=limits.contact))
+    return due
 
 
 def escalation_times(
