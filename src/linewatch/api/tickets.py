@@ -86,7 +86,7 @@ def ticket_event(
         if body.type == "close":
             ticket = tickets._visible(session, actor, ticket_id, acting=True)
             root_type = tickets.root_alarm_type(session, ticket)
-        tickets.apply_event(
+        acted = tickets.apply_event(
             session,
             env,
             actor,
@@ -99,7 +99,9 @@ def ticket_event(
             team_code=body.team,
             root_alarm_type=root_type,
         )
-        result = tickets.get_ticket(session, env, actor, ticket_id)
+        # the ticket as it now stands, unscoped: a contractor that transferred it away may no longer
+        # read it, yet the transfer stands (a scoped read here refused it and rolled it back)
+        result = tickets.ticket_dicts(session, env, [acted], with_events=True)[0]
     if body.type == "close":
         ctx.reload_suggestions()  # the closed ticket's cause now counts in the suggestions
     return result

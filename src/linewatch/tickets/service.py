@@ -38,6 +38,9 @@ from linewatch.tickets.models import Ticket, TicketCircuit, TicketEvent
 
 OWNER = "ticket"  # timer owner name
 LEVEL_ORDER = [level.value for level in CustomerLevel]  # cross_province first … normal last
+# Repair deadlines that no longer apply once the service is back (a line that recovered by itself
+# needs nobody on site): recovery cancels them with the escalations. Accept and contact still count.
+MOOT_WHEN_RECOVERED = ("on_site", "locate", "recover")
 
 
 @dataclass(frozen=True)
@@ -497,6 +500,8 @@ def schedule_timers(session: Session, env: Env, ticket: Ticket, now: datetime) -
         ticket.created_at, ticket.track, ticket.recovery_minutes, pause, env.policy.sla, ticket.contact_after
     ).items():
         milestone = next(m for m, d in DEADLINE_OF.items() if d == name)
+        if ticket.recovered_at is not None and name in MOOT_WHEN_RECOVERED:
+            continue
         if getattr(ticket, f"{milestone}_at") is None and f"deadline:{name}" not in taken:
             timers.schedule(session, OWNER, ticket.id, f"deadline:{name}", due)
     if ticket.recovered_at is None:
@@ -545,6 +550,8 @@ def on_timer(env: Env) -> TicketTimers:
         if kind == "deadline":
             milestone = next(m for m, d in DEADLINE_OF.items() if d == name)
             if getattr(ticket, f"{milestone}_at") is not None:
+                return
+            if ticket.recovered_at is not None and name in MOOT_WHEN_RECOVERED:
                 return
             _event(session, ticket, "breach", at, "sla", deadline=name, team=team_code)
             outbox.request(
@@ -672,7 +679,11 @@ def _set_milestone(
     if milestone == "recovered":
         ticket.recovered_by = actor
         timers.cancel(
-            session, OWNER, ticket.id, env.clock.now(), ("deadline:recover", "escalate:", "progress")
+            session,
+            OWNER,
+            ticket.id,
+            env.clock.now(),
+            (*(f"deadline:{name}" for name in MOOT_WHEN_RECOVERED), "escalate:", "progress"),
         )
     elif milestone in DEADLINE_OF:
         timers.cancel(session, OWNER, ticket.id, env.clock.now(), (f"deadline:{DEADLINE_OF[milestone]}",))
@@ -874,9 +885,10 @@ def route_diagnosis(
     )
     hours, tz = env.policy.dispatch.customer_contact_hours, env.clock.tz
     for ticket in opened:
-        if sla.within_contact_hours(now, hours, tz):
+        # a customer who reported the fault is expecting the call, whatever the hour
+        if reported or sla.within_contact_hours(now, hours, tz):
             _event(session, ticket, "contact_customer", now, actor.label, "请联系客户 contact the customer")
-        elif not reported:
+        else:
             contact_at = sla.next_contact_time(now, hours, tz)
             ticket.contact_after = contact_at
             # the contact deadline now counts from the deferred contact: replace the one set at dispatch
