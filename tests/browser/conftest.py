@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +27,11 @@ from tests.conftest import ADMIN
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to a scratch folder unless asked for: refresh the committed ones with
+# LINEWATCH_SCREENSHOTS=docs/screenshots .venv/bin/pytest tests/browser
+SCREENSHOTS = Path(
+    os.environ.get("LINEWATCH_SCREENSHOTS") or Path(tempfile.gettempdir()) / "linewatch-screenshots"
+)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -44,7 +45,11 @@ def http() -> Iterator[HttpReceiver]:
 # ---------------------------------------------------------------- SMPP
 
 
-needs_smsc = pytest.mark.skipif(not smsc_available(), reason="needs perl Net::SMPP (apt libnet-smpp-perl)")
+# a missing SMSC skips, unless CI demands the real peers (LINEWATCH_REQUIRE_PEERS=1): then the tests run and fail
+needs_smsc = pytest.mark.skipif(
+    not smsc_available() and os.environ.get("LINEWATCH_REQUIRE_PEERS") != "1",
+    reason="needs perl Net::SMPP (apt libnet-smpp-perl)",
+)
 
 
 @needs_smsc
