@@ -45,7 +45,7 @@ def http() -> Iterator[HttpReceiver]:
 # ---------------------------------------------------------------- SMPP
 
 
-# a missing SMSC skips, unless CI demands the real peers (LINEWATCH_REQUIRE_PEERS=1): then the tests run and fail
+# a missing SMSC skips, unless CI demands real peers (LINEWATCH_REQUIRE_PEERS=1): then they run and fail
 needs_smsc = pytest.mark.skipif(
     not smsc_available() and os.environ.get("LINEWATCH_REQUIRE_PEERS") != "1",
     reason="needs perl Net::SMPP (apt libnet-smpp-perl)",
