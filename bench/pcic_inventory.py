@@ -5,14 +5,15 @@ Devices → NEs ``MW-0001``…``MW-0439`` (device id + 1): ``IPRAN`` where the t
 (aggregation), ``PTN`` otherwise; four contiguous regions grown by breadth-first search from hubs;
 mgmt IPs 10.39.x.y. Every topology edge gives a port at both ends, ``to-<neighbour>``. Customers are
 centre sites with circuits to their component's hub NE and branch circuits from other NEs to the
-centre, routed on shortest paths (two hops per transit NE: in port and out port); about half the key
-customers' centre data circuits get a backup route, the least-overlapping other path (taken only
-where the topology, almost a forest, offers one). NEs no route crosses get a small local customer,
-so every alarming NE hurts some circuit.
+centre, routed on shortest paths (two hops per transit NE: in port and out port). The topology is
+almost a forest (395 links, 439 NEs), so about half the key customers are placed where a second path
+exists, and their centre data circuit gets the least-overlapping one as backup route. NEs no route
+crosses get a small local customer, so every alarming NE hurts some circuit.
 
 Alarm types: DAG.npy's two parentless types are roots (POWER_FAIL, HARD_BAD); shallow types with
 many descendants are root-type faults; the deep ones take the consequent names of Linewatch's
-policy (MS_AIS, AU_AIS, TU_AIS, RDI…). See :data:`TYPES`. Port (link-type) alarms sit on the port
+policy (MS_AIS, AU_AIS, TU_AIS, RDI…; NE_NOT_REACHABLE is one there, so it names a type with
+parents, not a root). See :data:`TYPES`. Port (link-type) alarms sit on the port
 towards the neighbour whose nearest alarm is closest in time (within 300 s), else on a fixed one.
 """
 

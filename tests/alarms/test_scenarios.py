@@ -228,3 +228,14 @@ def test_alarm_filters_by_customer_and_circuit(small: Context, client: TestClien
     ]
     assert [a["object"] for a in by_circuit] == ["GE0/2/1"]
     assert by_circuit[0]["suggestion"]["steps"], "LOS carries first-line steps"
+
+
+def test_grouping_does_not_depend_on_batching(small: Context, client: TestClient) -> None:
+    """Raise, clear, then a new alarm on the same NE: one request or three, the same incidents."""
+    sequence = [
+        alarm("ONU-C002", "POWER_FAIL", severity="critical", event_time="2026-03-02T09:00:00+08:00"),
+        alarm("ONU-C002", "POWER_FAIL", severity="cleared", event_time="2026-03-02T09:01:00+08:00"),
+        alarm("ONU-C002", "DYING_GASP", severity="major", event_time="2026-03-02T09:02:00+08:00"),
+    ]
+    post(client, *sequence)
+    assert len(incidents(client)) == 1 and len(incidents(client, "recovered")) == 1

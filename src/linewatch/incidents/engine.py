@@ -215,7 +215,14 @@ class IncidentBook:
         found = []
         for incident_id in ids:
             incident = self.open.get(incident_id)
-            if incident and incident.drill == alarm.drill and at - incident.last_activity <= self.window:
+            # an incident whose alarms have all cleared is over, even if this batch has not closed it yet:
+            # joining it would make grouping depend on how senders batch their alarms
+            if (
+                incident
+                and incident.active_ids
+                and incident.drill == alarm.drill
+                and at - incident.last_activity <= self.window
+            ):
                 found.append(incident)
         return sorted(found, key=lambda i: i.id)
 
