@@ -38,8 +38,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Checkpoints (which fsync) run from a background thread (Database.start_checkpointer), not
     # inside the pipeline's commits; this is only the safety net if that thread is not running.
     cursor.execute("PRAGMA wal_autocheckpoint=20000")
-    cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache: index pages stay hot in a storm
-    cursor.execute("PRAGMA mmap_size=1073741824")
+    cursor.execute("PRAGMA cache_size=-32768")  # 32 MiB per connection: index pages stay hot in a storm
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
 
 
