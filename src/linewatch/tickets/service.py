@@ -630,15 +630,10 @@ def _escalate(
     trigger: str,
 ) -> None:
     """One escalation event + notification request. DOMAIN 5 has two escalations to the fault
-    manager: technical support when not located in time (``trigger="locate"``) and the first rung
-    of the repair ladder (``"repair"``); each fires once, neither swallows the other."""
-    earlier = session.scalars(
-        select(TicketEvent.data).where(
-            TicketEvent.ticket_id == ticket.id, TicketEvent.type == "escalation", TicketEvent.note == level
-        )
-    )
-    if any((data or {}).get("trigger", "repair") == trigger for data in earlier):
-        return
+    manager: technical support when not located in time (``trigger="locate"``, from the locate
+    deadline's timer) and the first rung of the repair ladder (``"repair"``, from its own timer);
+    neither swallows the other. Each comes from one timer, which fires once (``schedule_timers``
+    never re-creates a timer that fired), so there is nothing to look up first."""
     _event(
         session,
         ticket,
