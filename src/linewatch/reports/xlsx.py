@@ -1,0 +1,70 @@
+"""The monthly report as an Excel workbook: a summary sheet, one sheet per view, the raw fault list."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+
+from linewatch.reports.figures import Report
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe(value: object) -> object:
+    """Neutralise spreadsheet formula injection: text that Excel would read as a formula (a
+    customer name like ``=HYPERLINK(...)``) gets a leading apostrophe and stays text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _sheet_title(name: str) -> str:
+    return name[:31]  # Excel's limit
+
+
+def workbook_bytes(report: Report) -> bytes:
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "summary 汇总"
+    summary.append(["figure 指标", "key", "value"])
+    figures = report.figures
+    faults = figures["faults"]
+    assert isinstance(faults, dict)
+    summary.append(["month 月份", "", safe(report.month)])
+    summary.append(["faults 故障数", "total", faults["total"]])
+    for view in ("by_region", "by_cause", "by_service_type", "by_contractor"):
+        for key, n in faults[view].items():
+            summary.append([f"faults {view}", safe(key), n])
+    summary.append(["mttr_minutes 平均修复时长", "", figures["mttr_minutes"]])
+    availability = figures["availability"]
+    assert isinstance(availability, dict)
+    summary.append(["availability 可用率", "overall", availability["overall"]])
+    for code, value in availability["by_circuit"].items():
+        summary.append(["availability 可用率", safe(code), value])
+    sla = figures["sla_compliance"]
+    assert isinstance(sla, dict)
+    for name, value in sla.items():
+        summary.append(["sla_compliance 时限达标率", name, value])
+    summary.append(["diagnosis_on_time_rate 15分钟诊断及时率", "", figures["diagnosis_on_time_rate"]])
+    summary.append(["repeat_fault_rate 重复故障率", "", figures["repeat_fault_rate"]])
+
+    for view, groups in report.views.items():
+        ws = wb.create_sheet(_sheet_title(view))
+        rows = [(key, r) for key, rs in groups.items() for r in rs]
+        header = ["key", *(rows[0][1].keys() if rows else [])]
+        ws.append(header)
+        for key, r in rows:
+            ws.append([safe(key), *(safe(v) for v in r.values())])
+
+    raw = wb.create_sheet("fault list 故障清单")
+    columns = list(report.faults[0].keys()) if report.faults else ["incident"]
+    raw.append(columns)
+    for r in report.faults:
+        raw.append([safe(r[c]) for c in columns])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+__all__ = ["safe", "workbook_bytes"]
