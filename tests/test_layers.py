@@ -21,8 +21,8 @@ ORDER = [
     "incidents",
     "tickets",
     "notify",
+    "assurance",  # before cutovers: a cutover asks whether an assurance period refuses it
     "cutovers",
-    "assurance",
     "reports",
 ]
 EDGES = {"api", "web", "cli", "app", "context", "settings", "schema", "demo"}

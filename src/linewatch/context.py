@@ -7,9 +7,13 @@ from dataclasses import dataclass, field
 
 from linewatch.alarms import knowledge
 from linewatch.alarms.service import reject
+from linewatch.assurance import service as assurance
+from linewatch.assurance.service import AssuranceScopes
 from linewatch.core.bus import INVENTORY_CHANGED, EventBus
 from linewatch.core.clock import Clock, make_clock
 from linewatch.core.policy import Policy, load_policy
+from linewatch.cutovers import service as cutovers
+from linewatch.cutovers.windows import PlannedWindows
 from linewatch.db.engine import Database
 from linewatch.db.migrate import upgrade
 from linewatch.downstream import Downstream, Ticker
@@ -18,6 +22,7 @@ from linewatch.ingest.listeners import Listener, build_listeners
 from linewatch.inventory.index import ImpactIndex
 from linewatch.notify.worker import NotifyWorker, load_channels
 from linewatch.pipeline import INCIDENTS_CHANGED, Pipeline
+from linewatch.reports import warnings as early_warnings
 from linewatch.settings import Settings
 from linewatch.tickets.service import Env
 
@@ -39,6 +44,8 @@ class Context:
     listeners: list[Listener] = field(default_factory=list)
     workers: list[Listener] = field(default_factory=list)  # extra workers (the demo's fault simulator)
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
+    windows: PlannedWindows = field(init=False)  # cutover windows the alarm book consults
+    scopes: AssuranceScopes = field(default_factory=AssuranceScopes)  # … and the incident book
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.db, self.clock, self.policy, self.bus, lambda: self.index)
@@ -46,6 +53,14 @@ class Context:
         self.downstream = Downstream(self.db, Env(self.clock, self.policy))
         channels, link_base = load_channels(self.settings.notify, self.clock)
         self.notifier = NotifyWorker(self.db, self.clock, self.policy, channels, link_base)
+        # early warnings (DOMAIN 8): periodic reviews on the timers, real-time red on urgent incidents
+        self.downstream.handlers[early_warnings.OWNER] = early_warnings.on_timer(self.policy, self.clock.tz)
+        self.downstream.hooks.append(early_warnings.on_incident_changes(self.policy, self.clock.tz))
+        self.windows = PlannedWindows(self.policy.alarms.ne_level_types)
+        self.pipeline.alarms.planned_check = self.windows.is_planned
+        self.pipeline.incidents.assurance_check = self.scopes.covering
+        self.downstream.handlers[cutovers.OWNER] = cutovers.on_timer(self.downstream.env, self.windows)
+        self.downstream.hooks.append(assurance.notify_team(self.clock))
 
     def dead_letter(self, channel: str, remote: str, reason: str, payload: bytes | str) -> None:
         with self.db.unit_of_work() as session:
@@ -57,8 +72,15 @@ class Context:
         with self._index_lock:
             self.index = fresh
 
+    def refresh_plans(self) -> None:
+        """Cutovers or assurance periods changed (or the inventory under them): new lookups."""
+        with self.db.reading() as session:
+            cutovers.refresh_windows(session, self.windows, self.index)
+            assurance.refresh_scopes(session, self.scopes, self.index, self.clock.now())
+
     def on_inventory_changed(self, payload: object = None) -> None:
         self.rebuild_index()
+        self.refresh_plans()
         if self.pipeline.thread is not None:
             self.pipeline.rematch()
 
@@ -68,6 +90,8 @@ class Context:
             return
         self.pipeline.tick()
         self.downstream.join()
+        with self.db.unit_of_work() as session:
+            early_warnings.ensure_reviews(session, self.policy, self.clock.tz, self.clock.now())
         self.downstream.fire_timers()
         self.notifier.kick()  # deferred and retried messages may have fallen due
 
@@ -121,6 +145,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     ctx.bus.subscribe(INCIDENTS_CHANGED, ctx.downstream.publish)
     ctx.clock.on_change(lambda _old, _new: ctx.on_tick())
     ctx.rebuild_index()
+    ctx.refresh_plans()
     with db.unit_of_work() as session:
         knowledge.seed(session, clock)
     ctx.reload_suggestions()

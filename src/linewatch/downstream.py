@@ -13,6 +13,8 @@ import queue
 import threading
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
+
 from linewatch.db import timers
 from linewatch.db.engine import Database
 from linewatch.incidents.engine import IncidentChange
@@ -29,6 +31,8 @@ class Downstream:
         self.changes: queue.Queue[list[IncidentChange] | None] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.handlers: dict[str, timers.Handler] = {tickets.OWNER: tickets.on_timer(env)}
+        # later stages' reactions to incident changes (assurance notices), in the same transaction
+        self.hooks: list[Callable[[Session, list[IncidentChange]], None]] = []
         self.lock = threading.Lock()  # timer firing and change handling never interleave
         self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0}
 
@@ -80,7 +84,11 @@ class Downstream:
 
     def _handle(self, changes: list[IncidentChange]) -> None:
         dispatch = sorted(
-            {c.incident_id for c in changes if c.kind in ("opened", "level_changed", "impacts_changed")}
+            {
+                c.incident_id
+                for c in changes
+                if c.kind in ("opened", "level_changed", "impacts_changed", "unplanned")
+            }
         )
         recover = sorted({c.incident_id for c in changes if c.kind in ("recovered", "impacts_changed")})
         with self.lock, self.db.unit_of_work() as session:
@@ -88,6 +96,8 @@ class Downstream:
                 self.stats["dispatched"] += len(tickets.auto_dispatch(session, self.env, dispatch))
             if recover:
                 self.stats["recovered"] += tickets.recover_from_incidents(session, self.env, recover)
+            for hook in self.hooks:
+                hook(session, changes)
 
 
 class Ticker:

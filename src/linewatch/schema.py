@@ -2,6 +2,8 @@
 
 from linewatch.access import models as access_models
 from linewatch.alarms import models as alarm_models
+from linewatch.assurance import models as assurance_models
+from linewatch.cutovers import models as cutover_models
 from linewatch.db import audit as audit_models
 from linewatch.db import outbox as outbox_models
 from linewatch.db import timers as timer_models
@@ -15,7 +17,9 @@ metadata = Base.metadata
 __all__ = [
     "access_models",
     "alarm_models",
+    "assurance_models",
     "audit_models",
+    "cutover_models",
     "incident_models",
     "inventory_models",
     "metadata",

@@ -8,7 +8,7 @@ Rebuilt from the database at start (:meth:`AlarmBook.load`), so a crash loses no
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +27,13 @@ ALARM = AlarmRecord.__table__
 EVENT = AlarmEventRecord.__table__
 LINK = AlarmCircuit.__table__
 REPEAT_MEMORY = 200_000  # idempotency keys of recent events kept to recognise redeliveries
+# (ne_id, object, type, event time) → inside a cutover's window on its resources? Wired by the
+# context to the cutovers' in-memory lookup (alarms must not import cutovers: it is downstream).
+PlannedCheck = Callable[[int | None, str, str, datetime], bool]
+
+
+def _never_planned(_ne: int | None, _obj: str, _type: str, _at: datetime) -> bool:
+    return False
 
 
 @dataclass(slots=True)
@@ -44,6 +51,7 @@ class ActiveAlarm:
     root_id: int | None = None
     flapping: bool = False
     count: int = 1
+    planned: bool = False  # raised on a cutover's declared resources inside its window
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,7 @@ class AlarmBook:
         self.seen_order: deque[tuple[str, str, str, datetime]] = deque()
         self.next_alarm_id = 1
         self.next_event_id = 1
+        self.planned_check: PlannedCheck = _never_planned
 
     # ------------------------------------------------------------------ start-up
     def load(self, session: Session, index: ImpactIndex) -> None:
@@ -103,10 +112,13 @@ class AlarmBook:
                 AlarmRecord.root_id,
                 AlarmRecord.flapping,
                 AlarmRecord.count,
+                AlarmRecord.planned,
             ).where(AlarmRecord.state == AlarmState.ACTIVE.value)
         )
         for row in rows:
-            alarm = ActiveAlarm(*row[:8], incident_id=row[8], root_id=row[9], flapping=row[10], count=row[11])
+            alarm = ActiveAlarm(
+                *row[:8], incident_id=row[8], root_id=row[9], flapping=row[10], count=row[11], planned=row[12]
+            )
             alarm.hits = self.match(index, alarm.ne_id, alarm.object, alarm.type)
             self.active[alarm.key] = alarm
             self.by_id[alarm.id] = alarm
@@ -215,6 +227,8 @@ class AlarmBook:
         )
         self.next_alarm_id += 1
         alarm.flapping = self._count_raise(key, event.event_time)
+        at = event.event_time
+        alarm.planned = not event.drill and self.planned_check(ne_id, event.object, event.type, at)
         alarm.hits = self.match(index, ne_id, event.object, event.type)
         self.active[key] = alarm
         self.by_id[alarm.id] = alarm
@@ -244,7 +258,7 @@ class AlarmBook:
                 "ack_at": None,
                 "root_id": None,
                 "flapping": alarm.flapping,
-                "planned": False,
+                "planned": alarm.planned,
                 "drill": event.drill,
                 "incident_id": None,
                 "matched": bool(alarm.hits),

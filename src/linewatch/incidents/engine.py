@@ -11,8 +11,10 @@ NE opens an incident of its own.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,12 +30,30 @@ from linewatch.incidents.rules import (
     impact_class,
     level_from_classes,
     more_urgent,
+    raise_level,
     window_level,
 )
 from linewatch.inventory.index import ImpactIndex
 
 INCIDENT = IncidentRecord.__table__
 IMPACT = ImpactRecord.__table__
+
+
+class Protecting(Protocol):
+    """What the incident book needs of an assurance period (DOMAIN 7)."""
+
+    id: int
+    name: str
+    level: int
+
+
+# (circuits hit, time) → the assurance period protecting any of them then, or None. Wired by the
+# context to the assurance lookup (incidents must not import assurance: it is downstream).
+AssuranceCheck = Callable[[Collection[int], datetime], Protecting | None]
+
+
+def _no_assurance(_circuits: Collection[int], _at: datetime) -> Protecting | None:
+    return None
 
 
 @dataclass(slots=True)
@@ -76,6 +96,8 @@ class OpenIncident:
     rebuild: bool = False
     was_unrooted: bool = False
     nes: set[int] = field(default_factory=set)
+    planned: bool = False  # opened by an alarm inside a cutover's window (not dispatched while so)
+    assurance_id: int | None = None  # the assurance period raising its level, as last written
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +125,7 @@ class IncidentBook:
         self.unsettled: set[int] = set()  # open incidents with key customers down that are not urgent yet
         self.next_incident_id = 1
         self.next_impact_id = 1
+        self.assurance_check: AssuranceCheck = _no_assurance
 
     @property
     def window(self) -> timedelta:
@@ -131,6 +154,8 @@ class IncidentBook:
                 level_reason=row.level_reason,
                 key_down=row.key_customers_down,
                 saved_key_down=row.key_customers_down,
+                planned=row.planned,
+                assurance_id=(row.assurance or {}).get("id"),  # type: ignore[arg-type]
             )
             self.open[row.id] = incident
         for alarm in self.alarms.by_id.values():
@@ -233,6 +258,11 @@ class IncidentBook:
         if candidates:
             incident = candidates[0]
             self._attach(incident, alarm)
+            if incident.planned and not alarm.planned and self._contributes(alarm):
+                # an impact outside the declared resources is a fault from the start (DOMAIN 6)
+                incident.planned = False
+                batch.update(INCIDENT, incident.id, planned=False)
+                out.append(IncidentChange("unplanned", incident.id, incident.level.value, at))
             root = self.alarms.by_id.get(incident.root_alarm_id)
             if root is not None and self.alarms.is_consequent(root) and not self.alarms.is_consequent(alarm):
                 self._reroot(incident, alarm, batch)
@@ -242,7 +272,9 @@ class IncidentBook:
             return incident
         if alarm.ne_id is None or not self.alarms.affects_service(alarm):
             return None  # unmatched, or too minor to be a fault of its own: kept and listed as an alarm
-        incident = OpenIncident(self.next_incident_id, alarm.id, alarm.ne_id, at, alarm.drill, at)
+        incident = OpenIncident(
+            self.next_incident_id, alarm.id, alarm.ne_id, at, alarm.drill, at, planned=alarm.planned
+        )
         self.next_incident_id += 1
         self.open[incident.id] = incident
         self._attach(incident, alarm)
@@ -265,7 +297,7 @@ class IncidentBook:
                 "diagnosis_by": None,
                 "diagnosis_at": None,
                 "diagnosis_note": "",
-                "planned": False,
+                "planned": alarm.planned,
                 "drill": alarm.drill,
                 "assurance": None,
                 "updated_at": at,
@@ -513,16 +545,30 @@ class IncidentBook:
                 continue
             everyone, counted = self._window_counts(incident)
             level, reason = more_urgent(incident.own, window_level(everyone, counted, self.policy.dispatch))
+            period = self.assurance_check(incident.impacts.keys(), now) if incident.impacts else None
+            if period is not None:  # faults in an assurance scope rise (DOMAIN 7)
+                level = raise_level(level, self.policy.assurance.level_raise)
+                reason = f"{reason}；重保「{period.name}」" if reason else f"重保「{period.name}」"
+            period_id = period.id if period is not None else None
             if level is not Level.URGENT and incident.down_span is not None:
                 self.unsettled.add(incident_id)
             else:
                 self.unsettled.discard(incident_id)
-            if (level, reason, incident.key_down) == (
+            if (level, reason, incident.key_down, period_id) == (
                 incident.level,
                 incident.level_reason,
                 incident.saved_key_down,
+                incident.assurance_id,
             ):
                 continue
+            if period_id != incident.assurance_id:
+                incident.assurance_id = period_id
+                assurance = (
+                    None if period is None else {"id": period.id, "name": period.name, "level": period.level}
+                )
+                batch.update(INCIDENT, incident.id, assurance=assurance)
+                if period is not None:  # downstream notifies the assurance team
+                    out.append(IncidentChange("assurance", incident.id, level.value, now))
             previous = incident.level
             incident.level, incident.level_reason, incident.saved_key_down = level, reason, incident.key_down
             batch.update(

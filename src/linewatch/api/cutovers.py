@@ -1,0 +1,204 @@
+"""Cutover, assurance and verdict endpoints (INTERFACES "Acting": cutovers, assurance, verdict)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from linewatch.api.deps import get_ctx, require, user_actor
+from linewatch.assurance import service as assurance
+from linewatch.context import Context
+from linewatch.core.actor import Actor
+from linewatch.core.clock import parse_time
+from linewatch.core.errors import LinewatchError
+from linewatch.cutovers import service as cutovers
+from linewatch.tickets import service as tickets
+
+router = APIRouter(prefix="/api/v1", tags=["cutovers"])
+PLANNERS = ("dispatcher", "support", "fault_manager")  # who registers cutovers and assurance periods
+
+
+def _time(ctx: Context, value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_time(value, ctx.clock.tz)
+    except ValueError as exc:
+        raise LinewatchError(f"'{field}' is not an RFC 3339 time: {value!r}") from exc
+
+
+def _required(ctx: Context, value: str, field: str) -> datetime:
+    parsed = _time(ctx, value, field)
+    if parsed is None:
+        raise LinewatchError(f"'{field}' is required")
+    return parsed
+
+
+class PortRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ne: str
+    port: str
+
+
+class ResourcesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nes: list[str] = Field(default_factory=list, max_length=1000)
+    ports: list[PortRef] = Field(default_factory=list, max_length=5000)
+    circuits: list[str] = Field(default_factory=list, max_length=5000)
+
+
+class CutoverBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task_no: str = Field(..., min_length=1, max_length=100)
+    cause: str
+    window_start: str
+    window_end: str
+    impact: str
+    expected_minutes: int = Field(0, ge=0, le=7 * 24 * 60)
+    region: str = Field("", max_length=64)
+    initiator: str = Field("", max_length=200)
+    published_at: str | None = None
+    resources: ResourcesBody
+    description: str = Field("", max_length=4000)
+
+
+@router.post("/cutovers", status_code=201)
+def register_cutover(
+    body: CutoverBody, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+) -> JSONResponse:
+    declared = cutovers.Declared(
+        task_no=body.task_no,
+        cause=body.cause,
+        window_start=_required(ctx, body.window_start, "window_start"),
+        window_end=_required(ctx, body.window_end, "window_end"),
+        impact=body.impact,
+        expected_minutes=body.expected_minutes,
+        region=body.region,
+        initiator=body.initiator,
+        published_at=_time(ctx, body.published_at, "published_at"),
+        nes=body.resources.nes,
+        ports=[(p.ne, p.port) for p in body.resources.ports],
+        circuits=body.resources.circuits,
+        description=body.description,
+    )
+    with ctx.db.unit_of_work() as session:
+        cutover = cutovers.register(session, ctx.clock, ctx.policy, ctx.index, actor, declared)
+        result = cutovers.as_dict(session, cutover, ctx.index)
+    ctx.refresh_plans()
+    return JSONResponse(result, status_code=201)
+
+
+@router.post("/cutovers/{cutover_id}/cancel")
+def cancel_cutover(
+    cutover_id: int, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    with ctx.db.unit_of_work() as session:
+        cutover = cutovers.cancel(session, ctx.clock, actor, cutover_id)
+        result = cutovers.as_dict(session, cutover, ctx.index)
+    ctx.refresh_plans()
+    return result
+
+
+@router.get("/cutovers")
+def list_cutovers(
+    since: str | None = None, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    with ctx.db.reading() as session:
+        items = [
+            cutovers.as_dict(session, c, ctx.index)
+            for c in cutovers.listing(session, _time(ctx, since, "since"))
+        ]
+    return {"items": items}
+
+
+@router.get("/cutovers/{cutover_id}")
+def get_cutover(
+    cutover_id: int, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    with ctx.db.reading() as session:
+        return cutovers.as_dict(session, cutovers.get(session, cutover_id), ctx.index)
+
+
+@router.get("/cutovers/{cutover_id}/notice.csv")
+def notice_csv(
+    cutover_id: int,
+    lang: str = Query("zh", pattern="^(zh|en)$"),
+    _actor: Actor = Depends(user_actor),
+    ctx: Context = Depends(get_ctx),
+) -> Response:
+    with ctx.db.reading() as session:
+        cutover = cutovers.get(session, cutover_id)
+        text = cutovers.notice_csv(cutovers.notice_rows(session, cutover, ctx.index, lang), lang)
+    # a BOM so Excel opens the Chinese columns as UTF-8
+    return Response(
+        "\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="notice-{cutover_id}.csv"'},
+    )
+
+
+@router.get("/tickets/{ticket_id}/verdict")
+def ticket_verdict(
+    ticket_id: int, actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    with ctx.db.reading() as session:
+        tickets._visible(session, actor, ticket_id)  # scoped like the ticket itself
+        return cutovers.ticket_verdict(session, ctx.policy, ctx.clock.now(), ticket_id)
+
+
+class ScopeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customers: list[str] = Field(default_factory=list, max_length=5000)
+    circuits: list[str] = Field(default_factory=list, max_length=5000)
+    regions: list[str] = Field(default_factory=list, max_length=500)
+
+
+class AssuranceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., min_length=1, max_length=200)
+    level: int = Field(..., ge=1, le=3)
+    start: str
+    end: str
+    scope: ScopeBody
+    roster: str = Field("", max_length=20000)
+    plan: str = Field("", max_length=20000)
+
+
+@router.post("/assurance", status_code=201)
+def create_assurance(
+    body: AssuranceBody, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+) -> JSONResponse:
+    with ctx.db.unit_of_work() as session:
+        period = assurance.create(
+            session,
+            ctx.clock,
+            actor,
+            name=body.name,
+            level=body.level,
+            start=_required(ctx, body.start, "start"),
+            end=_required(ctx, body.end, "end"),
+            scope=body.scope.model_dump(),
+            roster=body.roster,
+            plan=body.plan,
+        )
+        result = assurance.as_dict(period)
+    ctx.refresh_plans()
+    return JSONResponse(result, status_code=201)
+
+
+@router.get("/assurance")
+def list_assurance(_actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+    with ctx.db.reading() as session:
+        return {"items": [assurance.as_dict(p) for p in assurance.listing(session)]}
+
+
+@router.get("/assurance/{period_id}")
+def get_assurance(
+    period_id: int, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    with ctx.db.reading() as session:
+        return assurance.as_dict(assurance.get(session, period_id))

@@ -1,0 +1,1 @@
+"""重保: major-event assurance periods (DOMAIN 7)."""

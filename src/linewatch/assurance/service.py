@@ -1,0 +1,195 @@
+"""Assurance services: create and read periods, the scope lookup the incident book consults, and
+the cutover refusal (DOMAIN 6–7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linewatch.assurance.choices import AssuranceLevel
+from linewatch.assurance.models import AssurancePeriod
+from linewatch.core.actor import Actor
+from linewatch.core.errors import NotFound, ValidationFailed
+from linewatch.db import audit, outbox
+from linewatch.incidents.models import IncidentRecord
+from linewatch.inventory.index import ImpactIndex
+from linewatch.inventory.models import Customer, Region
+
+
+def create(
+    session: Session,
+    clock: Any,
+    actor: Actor,
+    *,
+    name: str,
+    level: int,
+    start: datetime,
+    end: datetime,
+    scope: dict[str, list[str]],
+    roster: str = "",
+    plan: str = "",
+) -> AssurancePeriod:
+    if str(level) not in AssuranceLevel.values():
+        raise ValidationFailed(f"level must be one of {', '.join(AssuranceLevel.values())}")
+    if end <= start:
+        raise ValidationFailed("end must be after start")
+    clean = {k: sorted({str(v) for v in scope.get(k, [])}) for k in ("customers", "circuits", "regions")}
+    if not any(clean.values()):
+        raise ValidationFailed("an assurance period needs a scope: customers, circuits or regions")
+    period = AssurancePeriod(
+        name=name,
+        level=level,
+        start=start,
+        end=end,
+        scope=clean,
+        roster=roster,
+        plan=plan,
+        created_at=clock.now(),
+        created_by=actor.label,
+    )
+    session.add(period)
+    session.flush()
+    audit.record(session, clock, actor.label, "assurance.create", "assurance_period", str(period.id))
+    return period
+
+
+def get(session: Session, period_id: int) -> AssurancePeriod:
+    period = session.get(AssurancePeriod, period_id)
+    if period is None:
+        raise NotFound(f"no assurance period {period_id}")
+    return period
+
+
+def as_dict(period: AssurancePeriod, lang: str = "zh") -> dict[str, Any]:
+    return {
+        "id": period.id,
+        "name": period.name,
+        "level": period.level,
+        "level_label": AssuranceLevel(str(period.level)).label(lang),
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "scope": period.scope,
+        "roster": period.roster,
+        "plan": period.plan,
+    }
+
+
+def scope_circuits(session: Session, index: ImpactIndex, scope: dict[str, Any]) -> frozenset[int]:
+    """Circuits in scope: named, of a named customer, or of a customer in a named region."""
+    codes = set(scope.get("circuits", []))
+    customers = set(scope.get("customers", []))
+    regions = set(scope.get("regions", []))
+    region_customers: set[int] = set()
+    if regions:
+        region_customers = set(
+            session.scalars(
+                select(Customer.id)
+                .join(Region, Region.id == Customer.region_id)
+                .where(Region.code.in_(regions))
+            )
+        )
+    return frozenset(
+        cid
+        for cid, info in index.circuits.items()
+        if info.code in codes or info.customer_code in customers or info.customer_id in region_customers
+    )
+
+
+def blocking_period(
+    session: Session,
+    index: ImpactIndex,
+    circuits: set[int],
+    region: str,
+    start: datetime,
+    end: datetime,
+    level_at_most: int,
+) -> AssurancePeriod | None:
+    """The highest-level overlapping period whose scope the cutover touches (its circuits, or its
+    region when the period protects a whole region), if its level is refused by policy."""
+    periods = session.scalars(
+        select(AssurancePeriod)
+        .where(
+            AssurancePeriod.level <= level_at_most, AssurancePeriod.start < end, AssurancePeriod.end > start
+        )
+        .order_by(AssurancePeriod.level, AssurancePeriod.id)
+    )
+    for period in periods:
+        if (region and region in period.scope.get("regions", [])) or circuits & scope_circuits(
+            session, index, period.scope
+        ):
+            return period
+    return None
+
+
+# ---------------------------------------------------------------------- the incident book's lookup
+@dataclass(frozen=True, slots=True)
+class Protected:
+    id: int
+    name: str
+    level: int
+    start: datetime
+    end: datetime
+    circuits: frozenset[int]
+
+
+@dataclass
+class AssuranceScopes:
+    """Periods not yet over, with their scope expanded to circuit ids; swapped whole on change so
+    the pipeline writer reads it without locks."""
+
+    periods: tuple[Protected, ...] = field(default_factory=tuple)
+
+    def covering(self, circuits: set[int] | Any, at: datetime) -> Protected | None:
+        """The highest-level period in force at ``at`` that protects any of these circuits."""
+        best = None
+        for period in self.periods:
+            in_force = period.start <= at < period.end and not period.circuits.isdisjoint(circuits)
+            if in_force and (best is None or period.level < best.level):
+                best = period
+        return best
+
+
+def refresh_scopes(session: Session, scopes: AssuranceScopes, index: ImpactIndex, now: datetime) -> None:
+    rows = session.scalars(select(AssurancePeriod).where(AssurancePeriod.end > now))
+    scopes.periods = tuple(
+        Protected(p.id, p.name, p.level, p.start, p.end, scope_circuits(session, index, p.scope))
+        for p in rows
+    )
+
+
+# ---------------------------------------------------------------------- notifying the assurance team
+# who hears that a fault entered an assurance scope (the 重保 duty team works in these roles)
+TEAM_ROLES = ["fault_manager", "dispatcher"]
+
+
+def notify_team(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session, list[Any]], None]:
+    """A downstream hook: an incident that entered an assurance scope is told to the duty roles
+    (the assurance team; the period's roster text is in the message for whoever is on it)."""
+
+    def hook(session: Session, changes: list[Any]) -> None:
+        for change in changes:
+            if change.kind != "assurance":
+                continue
+            incident = session.get(IncidentRecord, change.incident_id)
+            if incident is None or not incident.assurance:
+                continue
+            outbox.request(
+                session,
+                clock.now(),
+                "incident.assurance",
+                {"roles": roles},
+                {"incident_id": incident.id, "level": incident.level, "assurance": incident.assurance},
+                incident_id=incident.id,
+                drill=incident.drill,
+            )
+
+    return hook
+
+
+def listing(session: Session) -> list[AssurancePeriod]:
+    return list(session.scalars(select(AssurancePeriod).order_by(AssurancePeriod.start, AssurancePeriod.id)))
