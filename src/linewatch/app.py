@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from linewatch import __version__
-from linewatch.api import admin, alarms, cutovers, inventory, notify, reports, system, tickets
+from linewatch.api import admin, alarms, cutovers, inventory, notify, reports, system, tickets, warnings
 from linewatch.context import Context
 from linewatch.core.errors import LinewatchError
 from linewatch.web import pages, stream, views
@@ -79,6 +79,7 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(cutovers.router)
     app.include_router(notify.router)
     app.include_router(reports.router)
+    app.include_router(warnings.router)
     app.include_router(admin.router)
     stream.install(app, ctx)
     app.include_router(pages.router)

@@ -11,6 +11,7 @@ from linewatch.db.base import Base
 from linewatch.incidents import models as incident_models
 from linewatch.inventory import models as inventory_models
 from linewatch.notify import models as notify_models
+from linewatch.reports import models as report_models
 from linewatch.tickets import models as ticket_models
 
 metadata = Base.metadata
@@ -25,6 +26,7 @@ __all__ = [
     "metadata",
     "notify_models",
     "outbox_models",
+    "report_models",
     "ticket_models",
     "timer_models",
 ]

@@ -1,0 +1,383 @@
+"""Customer early warnings (DOMAIN 8 危机与预警): raise, escalate, review, visit, close.
+
+Red in real time when an urgent incident hurts the customer; orange/red at the periodic reviews
+(durable timers on the one clock, weekly and/or monthly by policy) from the fault counts of the
+lookback window. A customer has at most one active warning; a higher level escalates it (history
+row, new visit due), a lower or equal one leaves it be. The account manager (and support) hear
+of every new warning or escalation through the notification outbox.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linewatch.core.errors import Conflict, NotFound
+from linewatch.core.policy import Policy
+from linewatch.db import outbox, timers
+from linewatch.incidents.models import ImpactRecord, IncidentRecord
+from linewatch.inventory.models import Circuit, Customer
+from linewatch.reports.models import CustomerWarning, WarningEvent
+from linewatch.reports.warning_rules import RANK, WarningLevel, next_review, periodic_level, visit_due
+
+OWNER = "warnings"  # timer owner; owner_id 0: the review schedule is global
+AUDIENCE_ROLES = ["support"]  # besides the customer's account manager (audience "customers")
+
+
+def _active(session: Session, customer_ids: list[int], now: datetime) -> dict[int, CustomerWarning]:
+    rows = session.scalars(
+        select(CustomerWarning).where(
+            CustomerWarning.customer_id.in_(customer_ids),
+            CustomerWarning.state == "active",
+            CustomerWarning.valid_until > now,
+        )
+    )
+    return {w.customer_id: w for w in rows}
+
+
+def raise_warning(
+    session: Session,
+    policy: Policy,
+    tz: ZoneInfo,
+    now: datetime,
+    customer: Customer,
+    level: str,
+    source: str,
+    reason: str,
+    scope: dict[str, Any],
+    actor: str = "system",
+    existing: CustomerWarning | None = None,
+) -> CustomerWarning | None:
+    """Open a warning, or escalate the active one; None when the active one is already as high."""
+    wp = policy.warnings
+    valid = now + timedelta(days=wp.lookback_days)
+    if existing is not None:
+        if RANK[level] <= RANK[existing.level]:
+            return None
+        session.add(
+            WarningEvent(
+                warning_id=existing.id,
+                at=now,
+                actor=actor,
+                kind="level",
+                from_level=existing.level,
+                to_level=level,
+                note=reason,
+            )
+        )
+        existing.level, existing.source, existing.reason = level, source, reason
+        existing.scope = scope
+        existing.valid_until = max(existing.valid_until, valid)
+        # an escalation is a new red warning: a new visit is due (DOMAIN 8)
+        existing.visit_due, existing.visit_done_at = visit_due(now, wp.visit_due_working_days, tz), None
+        existing.updated_at = now
+        warning = existing
+    else:
+        warning = CustomerWarning(
+            customer_id=customer.id,
+            level=level,
+            state="active",
+            source=source,
+            reason=reason,
+            scope=scope,
+            measures="",
+            opened_at=now,
+            valid_until=valid,
+            visit_due=visit_due(now, wp.visit_due_working_days, tz),
+            visit_note="",
+            updated_at=now,
+        )
+        session.add(warning)
+        session.flush()
+        session.add(
+            WarningEvent(
+                warning_id=warning.id,
+                at=now,
+                actor=actor,
+                kind="opened",
+                from_level=None,
+                to_level=level,
+                note=reason,
+            )
+        )
+    outbox.request(
+        session,
+        now,
+        "customer.warning",
+        {"customers": [customer.code], "roles": AUDIENCE_ROLES},
+        {
+            "customer": customer.name,
+            "warning_id": warning.id,
+            "warning_level": level,
+            "reason": reason,
+            "visit_due": warning.visit_due.isoformat(),
+        },
+    )
+    return warning
+
+
+def on_incident_changes(policy: Policy, tz: ZoneInfo) -> Callable[[Session, list[Any]], None]:
+    """Real-time red: an urgent (紧急) incident opening on — or rising to urgent on — a customer."""
+
+    def hook(session: Session, changes: list[Any]) -> None:
+        urgent = sorted(
+            {c.incident_id for c in changes if c.level == "urgent" and c.kind in ("opened", "level_changed")}
+        )
+        if not urgent:
+            return
+        hit: dict[int, tuple[set[int], set[str], datetime]] = {}
+        for incident_id, opened_at, customer_id, code in session.execute(
+            select(IncidentRecord.id, IncidentRecord.opened_at, ImpactRecord.customer_id, Circuit.code)
+            .join(ImpactRecord, ImpactRecord.incident_id == IncidentRecord.id)
+            .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+            .where(
+                IncidentRecord.id.in_(urgent),
+                IncidentRecord.planned.is_(False),
+                IncidentRecord.drill.is_(False),
+            )
+        ):
+            incidents, circuits, first = hit.get(customer_id, (set(), set(), opened_at))
+            incidents.add(incident_id)
+            circuits.add(code)
+            hit[customer_id] = (incidents, circuits, min(first, opened_at))
+        if not hit:
+            return
+        customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(list(hit))))}
+        now = max(c.at for c in changes)
+        active = _active(session, list(hit), now)
+        for customer_id, (incidents, circuits, _) in sorted(hit.items()):
+            ids = ", ".join(f"#{i}" for i in sorted(incidents))
+            raise_warning(
+                session,
+                policy,
+                tz,
+                now,
+                customers[customer_id],
+                "red",
+                "realtime",
+                f"紧急故障 urgent incident {ids}",
+                {"incidents": sorted(incidents), "circuits": sorted(circuits)},
+                existing=active.get(customer_id),
+            )
+
+    return hook
+
+
+def fault_counts(
+    session: Session, policy: Policy, now: datetime
+) -> dict[int, tuple[list[int], list[int], list[str]]]:
+    """Per customer in the lookback window: (fault incidents, those over the recovery limit, circuits).
+
+    A fault as in the statistics (decision 42). Over the limit: open→recovered (or now) longer
+    than the shortest recovery limit of the customer's circuits it hurt (by assurance level)."""
+    since = now - timedelta(days=policy.warnings.lookback_days)
+    limits = policy.sla.recovery_minutes
+    rows = session.execute(
+        select(
+            ImpactRecord.customer_id,
+            IncidentRecord.id,
+            IncidentRecord.opened_at,
+            IncidentRecord.recovered_at,
+            Circuit.code,
+            Circuit.assurance,
+        )
+        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+        .where(
+            IncidentRecord.planned.is_(False),
+            IncidentRecord.drill.is_(False),
+            IncidentRecord.opened_at > since,
+            IncidentRecord.opened_at <= now,
+        )
+    ).all()
+    limit: dict[tuple[int, int], float] = {}
+    took: dict[int, float] = {}
+    circuits: dict[int, set[str]] = defaultdict(set)
+    for customer_id, incident_id, opened, recovered, code, assurance in rows:
+        minutes = limits.get(assurance, limits["normal"])  # type: ignore[attr-defined]
+        key = (customer_id, incident_id)
+        limit[key] = min(limit.get(key, minutes), minutes)
+        took[incident_id] = ((recovered or now) - opened).total_seconds() / 60
+        circuits[customer_id].add(code)
+    out: dict[int, tuple[list[int], list[int], list[str]]] = {}
+    for (customer_id, incident_id), lim in sorted(limit.items()):
+        faults, over, _ = out.setdefault(customer_id, ([], [], sorted(circuits[customer_id])))
+        faults.append(incident_id)
+        if took[incident_id] > lim:
+            over.append(incident_id)
+    return out
+
+
+def review(session: Session, policy: Policy, tz: ZoneInfo, now: datetime, kind: str = "weekly") -> int:
+    """The periodic review: orange/red by the policy thresholds; how many warnings opened or rose."""
+    counts = fault_counts(session, policy, now)
+    levels = {
+        cid: lvl
+        for cid, (faults, over, _) in counts.items()
+        if (lvl := periodic_level(len(faults), len(over), policy.warnings))
+    }
+    if not levels:
+        return 0
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(list(levels))))}
+    active = _active(session, list(levels), now)
+    changed = 0
+    for cid, level in sorted(levels.items()):
+        faults, over, circuits = counts[cid]
+        reason = (
+            f"{policy.warnings.lookback_days}天内故障{len(faults)}次, 超时{len(over)}次 "
+            f"({kind} review: {len(faults)} faults, {len(over)} over the recovery limit in "
+            f"{policy.warnings.lookback_days} days)"
+        )
+        scope = {"incidents": faults, "over_limit": over, "circuits": circuits}
+        changed += (
+            raise_warning(
+                session,
+                policy,
+                tz,
+                now,
+                customers[cid],
+                level,
+                "periodic",
+                reason,
+                scope,
+                existing=active.get(cid),
+            )
+            is not None
+        )
+    return changed
+
+
+def on_timer(policy: Policy, tz: ZoneInfo) -> timers.Handler:
+    """Timer handler: run the review at its due time, then schedule the next one of that kind."""
+
+    def handle(session: Session, timer: timers.Timer, now: datetime) -> None:
+        kind = timer.kind.removeprefix("review:")
+        review(session, policy, tz, timer.due_at, kind)
+        timers.schedule(session, OWNER, 0, timer.kind, next_review(timer.due_at, kind, tz))
+
+    return handle
+
+
+def ensure_reviews(session: Session, policy: Policy, tz: ZoneInfo, now: datetime) -> None:
+    """One pending timer per periodic kind in the policy (idempotent; called as time moves). A
+    pending review later than the next one due means the clock was set back (a drill or test
+    clock): it is moved to the next review from now, so reviews follow the clock both ways."""
+    have = {t.kind: t for t in timers.pending(session, OWNER, 0)}
+    for kind in policy.warnings.periodic:
+        due = next_review(now, kind, tz)
+        timer = have.get(f"review:{kind}")
+        if timer is None:
+            timers.schedule(session, OWNER, 0, f"review:{kind}", due)
+        elif timer.due_at > due:
+            timer.due_at = due
+
+
+# ---------------------------------------------------------------------- reads and acts
+def _get(session: Session, warning_id: int) -> CustomerWarning:
+    warning = session.get(CustomerWarning, warning_id)
+    if warning is None:
+        raise NotFound(f"no warning {warning_id}")
+    return warning
+
+
+def record_visit(session: Session, warning_id: int, now: datetime, actor: str, note: str) -> CustomerWarning:
+    warning = _get(session, warning_id)
+    if warning.visit_done_at is not None:
+        raise Conflict(f"warning {warning_id}: the visit is already recorded")
+    warning.visit_done_at, warning.visit_note, warning.updated_at = now, note, now
+    session.add(WarningEvent(warning_id=warning.id, at=now, actor=actor, kind="visit", note=note))
+    return warning
+
+
+def add_measures(session: Session, warning_id: int, now: datetime, actor: str, text: str) -> CustomerWarning:
+    warning = _get(session, warning_id)
+    warning.measures = (warning.measures + "\n" if warning.measures else "") + text
+    warning.updated_at = now
+    session.add(WarningEvent(warning_id=warning.id, at=now, actor=actor, kind="measures", note=text))
+    return warning
+
+
+def close(session: Session, warning_id: int, now: datetime, actor: str, note: str) -> CustomerWarning:
+    warning = _get(session, warning_id)
+    if warning.state == "closed":
+        raise Conflict(f"warning {warning_id} is already closed")
+    warning.state, warning.updated_at = "closed", now
+    session.add(WarningEvent(warning_id=warning.id, at=now, actor=actor, kind="closed", note=note))
+    return warning
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def as_dict(
+    warning: CustomerWarning, customer: Customer, events: list[WarningEvent], now: datetime
+) -> dict[str, Any]:
+    active = warning.state == "active" and warning.valid_until > now
+    return {
+        "id": warning.id,
+        "customer": customer.code,
+        "customer_name": customer.name,
+        "level": warning.level,
+        "level_label": {"zh": WarningLevel(warning.level).zh, "en": WarningLevel(warning.level).en},
+        "state": "active" if active else ("closed" if warning.state == "closed" else "expired"),
+        "source": warning.source,
+        "reason": warning.reason,
+        "scope": warning.scope,
+        "measures": warning.measures,
+        "opened_at": _iso(warning.opened_at),
+        "valid_until": _iso(warning.valid_until),
+        "visit": {
+            "due": _iso(warning.visit_due),
+            "done_at": _iso(warning.visit_done_at),
+            "note": warning.visit_note,
+            "overdue": warning.visit_done_at is None and active and now > warning.visit_due,
+        },
+        "history": [
+            {
+                "at": _iso(e.at),
+                "kind": e.kind,
+                "actor": e.actor,
+                "from": e.from_level,
+                "to": e.to_level,
+                "note": e.note,
+            }
+            for e in events
+        ],
+    }
+
+
+def list_warnings(session: Session, now: datetime, active_only: bool = True) -> list[dict[str, Any]]:
+    query = select(CustomerWarning, Customer).join(Customer, Customer.id == CustomerWarning.customer_id)
+    if active_only:
+        query = query.where(CustomerWarning.state == "active", CustomerWarning.valid_until > now)
+    rows = session.execute(query.order_by(CustomerWarning.id)).all()
+    events: dict[int, list[WarningEvent]] = defaultdict(list)
+    if rows:
+        for e in session.scalars(
+            select(WarningEvent)
+            .where(WarningEvent.warning_id.in_([w.id for w, _ in rows]))
+            .order_by(WarningEvent.id)
+        ):
+            events[e.warning_id].append(e)
+    items = [as_dict(w, c, events[w.id], now) for w, c in rows]
+    # red first, then the oldest (most overdue) — the order a support lead works them
+    return sorted(items, key=lambda i: (-RANK[i["level"]], i["opened_at"]))
+
+
+def get_warning(session: Session, warning_id: int, now: datetime) -> dict[str, Any]:
+    warning = _get(session, warning_id)
+    customer = session.get(Customer, warning.customer_id)
+    assert customer is not None
+    events = list(
+        session.scalars(
+            select(WarningEvent).where(WarningEvent.warning_id == warning_id).order_by(WarningEvent.id)
+        )
+    )
+    return as_dict(warning, customer, events, now)
