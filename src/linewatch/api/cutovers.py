@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from linewatch.api.deps import get_ctx, require, user_actor
+from linewatch.assurance import drills
 from linewatch.assurance import service as assurance
 from linewatch.context import Context
 from linewatch.core.actor import Actor
@@ -202,3 +203,56 @@ def get_assurance(
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         return assurance.as_dict(assurance.get(session, period_id))
+
+
+class DrillBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., min_length=1, max_length=200)
+    alarms: list[Any] = Field(..., min_length=1, max_length=1000)
+
+
+class DrillStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    alarms: list[Any] = Field(..., min_length=1, max_length=1000)
+
+
+def _inject(ctx: Context, items: list[Any]) -> list[int]:
+    events = drills.scripted_events(items, ctx.clock.now(), ctx.clock.tz, ctx.policy.alarms.type_aliases)
+    alarm_ids = drills.run_step(ctx.pipeline.submit, events)
+    ctx.settle()  # the drill's incident is dispatched like a real one before we answer
+    return alarm_ids
+
+
+@router.post("/drills", status_code=201)
+def start_drill(
+    body: DrillBody, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+) -> JSONResponse:
+    alarm_ids = _inject(ctx, body.alarms)
+    with ctx.db.unit_of_work() as session:
+        drill = drills.record(session, ctx.clock, actor, body.name, body.alarms, alarm_ids)
+        result = {"id": drill.id, "name": drill.name, "alarm_ids": drill.alarm_ids}
+    return JSONResponse(result, status_code=201)
+
+
+@router.post("/drills/{drill_id}/steps")
+def drill_step(
+    drill_id: int,
+    body: DrillStep,
+    actor: Actor = Depends(require(*PLANNERS)),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """A later scripted step (a clear, a second fault), injected when the exercise calls for it."""
+    with ctx.db.reading() as session:
+        drills.get(session, drill_id)
+    alarm_ids = _inject(ctx, body.alarms)
+    with ctx.db.unit_of_work() as session:
+        drill = drills.add_step(session, ctx.clock, actor, drill_id, body.alarms, alarm_ids)
+        return {"id": drill.id, "name": drill.name, "alarm_ids": drill.alarm_ids}
+
+
+@router.get("/drills/{drill_id}/report")
+def drill_report(
+    drill_id: int, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    with ctx.db.reading() as session:
+        return drills.report(session, ctx.downstream.env, actor, drill_id)

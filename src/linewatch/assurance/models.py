@@ -27,3 +27,15 @@ class AssurancePeriod(Base):
     plan: Mapped[str] = mapped_column(Text, default="")  # emergency plan (应急预案)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Drill(Base):
+    """应急演练: a scripted fault injected through the real pipeline, flagged ``drill`` all the way."""
+
+    __tablename__ = "drill"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_by: Mapped[str] = mapped_column(String(200), default="")
+    alarm_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # the alarms its steps raised or cleared
+    steps: Mapped[list[Any]] = mapped_column(JSON, default=list)  # each step's native alarms, as posted
