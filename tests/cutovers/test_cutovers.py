@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from linewatch.context import Context
 from tests.conftest import ADMIN
-from tests.cutovers.helpers import register
+from tests.cutovers.helpers import cutover_body, register
 from tests.tickets.helpers import at
 
 
@@ -106,3 +106,24 @@ def test_cancel(small: Context, client: TestClient) -> None:
     got = register(client, resources={"nes": ["ACC-GL-1"]})
     response = client.post(f"/api/v1/cutovers/{got['id']}/cancel", headers=ADMIN)
     assert response.status_code == 200 and response.json()["state"] == "cancelled"
+
+
+def test_edit_recomputes_circuits_notice_and_short_notice(small: Context, client: TestClient) -> None:
+    got = register(client, resources={"nes": ["ACC-GL-1"]})
+    body = cutover_body(
+        published_at=at(9, day=6).isoformat(), resources={"nes": ["OLT-TJ-1"], "ports": [], "circuits": []}
+    )
+    response = client.put(f"/api/v1/cutovers/{got['id']}", json=body, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    edited = response.json()
+    assert edited["affected_customers"] == ["C002"] and edited["short_notice"] is True
+    assert [r["circuit"] for r in edited["notice"]] == ["FZ-C002-INT-1"]
+    register(client, "GJ-002", resources={"nes": ["CORE-1"]})
+    taken = client.put(
+        f"/api/v1/cutovers/{got['id']}",
+        json=cutover_body("GJ-002", resources=body["resources"]),
+        headers=ADMIN,
+    )
+    assert taken.status_code == 409
+    client.post(f"/api/v1/cutovers/{got['id']}/cancel", headers=ADMIN)
+    assert client.put(f"/api/v1/cutovers/{got['id']}", json=body, headers=ADMIN).status_code == 409

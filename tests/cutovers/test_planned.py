@@ -9,7 +9,7 @@ from sqlalchemy import select
 from linewatch.alarms.models import AlarmRecord
 from linewatch.context import Context
 from tests.conftest import ADMIN
-from tests.cutovers.helpers import in_window, register
+from tests.cutovers.helpers import cutover_body, in_window, register
 from tests.tickets.helpers import advance_to, incidents, post_alarm, report, tickets
 
 LOS = {"ne": "AGG-GL-1", "object": "GE0/1/0", "type": "LOS"}
@@ -162,3 +162,17 @@ def test_never_registered(small: Context, client: TestClient) -> None:
         "rule_label": "未登记割接",
         "rule_label_en": "cutover never registered",
     }
+
+
+def test_extending_the_window_keeps_the_fault_planned(small: Context, client: TestClient) -> None:
+    got = register(client, resources={"nes": ["AGG-GL-1"]})
+    advance_to(client, small, in_window(10, 5))
+    post_alarm(client, small, **LOS)
+    body = cutover_body(
+        window_end=in_window(13).isoformat(), resources={"nes": ["AGG-GL-1"], "ports": [], "circuits": []}
+    )
+    assert client.put(f"/api/v1/cutovers/{got['id']}", json=body, headers=ADMIN).status_code == 200
+    advance_to(client, small, in_window(12, 30))  # the old end passed: still planned
+    assert tickets(client) == []
+    advance_to(client, small, in_window(13))
+    assert len(tickets(client)) == 1

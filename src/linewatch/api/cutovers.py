@@ -67,11 +67,8 @@ class CutoverBody(BaseModel):
     description: str = Field("", max_length=4000)
 
 
-@router.post("/cutovers", status_code=201)
-def register_cutover(
-    body: CutoverBody, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
-) -> JSONResponse:
-    declared = cutovers.Declared(
+def _declared(ctx: Context, body: CutoverBody) -> cutovers.Declared:
+    return cutovers.Declared(
         task_no=body.task_no,
         cause=body.cause,
         window_start=_required(ctx, body.window_start, "window_start"),
@@ -86,11 +83,34 @@ def register_cutover(
         circuits=body.resources.circuits,
         description=body.description,
     )
+
+
+@router.post("/cutovers", status_code=201)
+def register_cutover(
+    body: CutoverBody, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+) -> JSONResponse:
+    declared = _declared(ctx, body)
     with ctx.db.unit_of_work() as session:
         cutover = cutovers.register(session, ctx.clock, ctx.policy, ctx.index, actor, declared)
         result = cutovers.as_dict(session, cutover, ctx.index)
     ctx.refresh_plans()
     return JSONResponse(result, status_code=201)
+
+
+@router.put("/cutovers/{cutover_id}")
+def edit_cutover(
+    cutover_id: int,
+    body: CutoverBody,
+    actor: Actor = Depends(require(*PLANNERS)),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    declared = _declared(ctx, body)
+    with ctx.db.unit_of_work() as session:
+        cutover = cutovers.edit(session, ctx.clock, ctx.policy, ctx.index, actor, cutover_id, declared)
+        session.flush()
+        result = cutovers.as_dict(session, cutover, ctx.index)
+    ctx.refresh_plans()
+    return result
 
 
 @router.post("/cutovers/{cutover_id}/cancel")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from linewatch.alarms.choices import AlarmState
@@ -106,10 +106,57 @@ def _window(cutover: Cutover, index: ImpactIndex) -> rules.Window:
     )
 
 
-# ---------------------------------------------------------------------- register / cancel
+# ---------------------------------------------------------------------- register / edit / cancel
 def register(
     session: Session, clock: Any, policy: Any, index: ImpactIndex, actor: Actor, declared: Declared
 ) -> Cutover:
+    if session.scalar(select(Cutover.id).where(Cutover.task_no == declared.task_no)) is not None:
+        raise Conflict(f"cutover {declared.task_no!r} is already registered")
+    cutover = Cutover(state=CutoverState.SCHEDULED.value, created_at=clock.now(), created_by=actor.label)
+    _apply(session, clock, policy, index, actor, cutover, declared)
+    audit.record(session, clock, actor.label, "cutover.register", "cutover", cutover.task_no)
+    return cutover
+
+
+def edit(
+    session: Session,
+    clock: Any,
+    policy: Any,
+    index: ImpactIndex,
+    actor: Actor,
+    cutover_id: int,
+    declared: Declared,
+) -> Cutover:
+    """Replace a scheduled cutover's declaration: circuits, notice, short notice, the assurance
+    check and the window-end timer are all recomputed as for a new one."""
+    cutover = _get(session, cutover_id)
+    if cutover.state != CutoverState.SCHEDULED.value:
+        raise Conflict(f"cutover {cutover.task_no!r} is {cutover.state}")
+    taken = session.scalar(
+        select(Cutover.id).where(Cutover.task_no == declared.task_no, Cutover.id != cutover.id)
+    )
+    if taken is not None:
+        raise Conflict(f"cutover {declared.task_no!r} is already registered")
+    before = {
+        "window_start": cutover.window_start.isoformat(),
+        "window_end": cutover.window_end.isoformat(),
+        "impact": cutover.impact,
+        "resources": cutover.resources,
+    }
+    _apply(session, clock, policy, index, actor, cutover, declared)
+    audit.record(session, clock, actor.label, "cutover.edit", "cutover", cutover.task_no, before=before)
+    return cutover
+
+
+def _apply(
+    session: Session,
+    clock: Any,
+    policy: Any,
+    index: ImpactIndex,
+    actor: Actor,
+    cutover: Cutover,
+    declared: Declared,
+) -> None:
     try:
         cause = Cause.parse(declared.cause)
         impact = ImpactType.parse(declared.impact)
@@ -117,8 +164,6 @@ def register(
         raise ValidationFailed(str(exc)) from exc
     if declared.window_end <= declared.window_start:
         raise ValidationFailed("window_end must be after window_start")
-    if session.scalar(select(Cutover.id).where(Cutover.task_no == declared.task_no)) is not None:
-        raise Conflict(f"cutover {declared.task_no!r} is already registered")
     resources = resolve(index, declared.nes, declared.ports, declared.circuits)
     affected = rules.effects(resources, index)
     routes = rules.routes_hit(resources, index)
@@ -136,31 +181,30 @@ def register(
             f"refused: touches the scope of assurance period {blocking.name!r} (level {blocking.level})",
             detail={"assurance": {"id": blocking.id, "name": blocking.name, "level": blocking.level}},
         )
-    cutover = Cutover(
-        task_no=declared.task_no,
-        cause=cause.value,
-        window_start=declared.window_start,
-        window_end=declared.window_end,
-        impact=impact.value,
-        expected_minutes=declared.expected_minutes if impact is not ImpactType.NONE else 0,
-        region=declared.region,
-        initiator=declared.initiator or actor.label,
-        published_at=declared.published_at,
-        short_notice=rules.short_notice(
-            declared.published_at, declared.window_start, policy.cutovers.notice_working_days
-        ),
-        resources={
-            "nes": declared.nes,
-            "ports": [{"ne": n, "port": p} for n, p in declared.ports],
-            "circuits": declared.circuits,
-        },
-        state=CutoverState.SCHEDULED.value,
-        description=declared.description,
-        created_at=clock.now(),
-        created_by=actor.label,
+    cutover.task_no = declared.task_no
+    cutover.cause = cause.value
+    cutover.window_start = declared.window_start
+    cutover.window_end = declared.window_end
+    cutover.impact = impact.value
+    cutover.expected_minutes = declared.expected_minutes if impact is not ImpactType.NONE else 0
+    cutover.region = declared.region
+    cutover.initiator = declared.initiator or actor.label
+    cutover.published_at = declared.published_at
+    cutover.short_notice = rules.short_notice(
+        declared.published_at, declared.window_start, policy.cutovers.notice_working_days
     )
-    session.add(cutover)
-    session.flush()
+    cutover.resources = {
+        "nes": declared.nes,
+        "ports": [{"ne": n, "port": p} for n, p in declared.ports],
+        "circuits": declared.circuits,
+    }
+    cutover.description = declared.description
+    if cutover.id is None:
+        session.add(cutover)
+        session.flush()
+    else:
+        session.execute(delete(CutoverCircuit).where(CutoverCircuit.cutover_id == cutover.id))
+        timers.cancel(session, OWNER, cutover.id, clock.now())
     for circuit_id, effect in sorted(affected.items()):
         session.add(
             CutoverCircuit(
@@ -172,9 +216,8 @@ def register(
             )
         )
     grace = timedelta(minutes=policy.cutovers.window_grace_minutes)
-    timers.schedule(session, OWNER, cutover.id, WINDOW_END, declared.window_end + grace)
-    audit.record(session, clock, actor.label, "cutover.register", "cutover", cutover.task_no)
-    return cutover
+    # an edit that ends the window earlier (or already past) releases its planned incidents at once
+    timers.schedule(session, OWNER, cutover.id, WINDOW_END, max(declared.window_end + grace, clock.now()))
 
 
 def cancel(session: Session, clock: Any, actor: Actor, cutover_id: int) -> Cutover:
