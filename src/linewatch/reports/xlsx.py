@@ -24,9 +24,8 @@ def _sheet_title(name: str) -> str:
 
 
 def workbook_bytes(report: Report) -> bytes:
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "summary 汇总"
+    wb = Workbook(write_only=True)  # streamed rows: several times faster and flat in memory
+    summary = wb.create_sheet("summary 汇总")
     summary.append(["figure 指标", "key", "value"])
     figures = report.figures
     faults = figures["faults"]
@@ -49,13 +48,16 @@ def workbook_bytes(report: Report) -> bytes:
     summary.append(["diagnosis_on_time_rate 15分钟诊断及时率", "", figures["diagnosis_on_time_rate"]])
     summary.append(["repeat_fault_rate 重复故障率", "", figures["repeat_fault_rate"]])
 
+    fault_columns = set(report.faults[0]) if report.faults else set()
     for view, groups in report.views.items():
         ws = wb.create_sheet(_sheet_title(view))
         rows = [(key, r) for key, rs in groups.items() for r in rs]
-        header = ["key", *(rows[0][1].keys() if rows else [])]
-        ws.append(header)
+        columns = list(rows[0][1]) if rows else []
+        if "opened_at" in columns:  # a fault row: its id, and what the view adds; details on the fault list
+            columns = ["incident", *(c for c in columns if c not in fault_columns)]
+        ws.append(["key", *columns])
         for key, r in rows:
-            ws.append([safe(key), *(safe(v) for v in r.values())])
+            ws.append([safe(key), *(safe(r[c]) for c in columns)])
 
     raw = wb.create_sheet("fault list 故障清单")
     columns = list(report.faults[0].keys()) if report.faults else ["incident"]

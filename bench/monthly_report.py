@@ -1,0 +1,200 @@
+"""Monthly-report benchmark: one year of fault history, then the report for each month.
+
+    .venv/bin/python bench/monthly_report.py                                   # SQLite, scale 10
+    .venv/bin/python bench/monthly_report.py --scale 100 --db postgresql://127.0.0.1:5432/lw_report
+
+Imports the demo city at ``--scale``, then writes a year (2025-03 … 2026-02) of synthetic history
+straight into the tables the report reads — incidents (a few planned and drill ones), their
+impact intervals on 1–6 circuits of one customer region, one ticket per incident with
+milestones, causes and some breach events — in bulk inserts (the pipeline is not what is
+measured here). Alarm rows are not written: the report never reads them. Then times
+``monthly_report`` (JSON figures) and the xlsx export for every month, cold and warm.
+A PostgreSQL database given with --db is emptied first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+
+from common import build_network, fresh_database, peak_rss_mib, percentiles, workdir
+from linewatch.context import build_context
+from linewatch.incidents.models import ImpactRecord, IncidentRecord
+from linewatch.inventory.models import Circuit, NetworkElement
+from linewatch.reports.figures import Month
+from linewatch.reports.service import monthly_report
+from linewatch.reports.xlsx import workbook_bytes
+from linewatch.settings import Settings
+from linewatch.tickets.models import Ticket, TicketEvent
+
+TZ = ZoneInfo("Asia/Shanghai")
+FIRST = datetime(2025, 3, 1, tzinfo=TZ)
+MONTHS = [f"{2025 + (2 + i) // 12}-{(2 + i) % 12 + 1:02d}" for i in range(12)]  # 2025-03 … 2026-02
+CAUSES = ["fibre_cut", "external_works", "equipment", "power", "connector", "customer_equipment", "other"]
+BATCH = 20_000
+
+
+def history(url: str, per_month: int, seed: int) -> dict[str, int]:
+    rng = random.Random(seed)
+    ctx = build_context(Settings(db=url, snmp_port=0, syslog_port=0), migrate=False)
+    with ctx.db.reading() as session:
+        circuits = session.execute(select(Circuit.id, Circuit.customer_id)).all()
+        nes = list(session.scalars(select(NetworkElement.id)))
+    incidents: list[dict[str, object]] = []
+    impacts: list[dict[str, object]] = []
+    tickets: list[dict[str, object]] = []
+    events: list[dict[str, object]] = []
+    span = 365 * 86400
+    total = per_month * 12
+    impact_id = 0
+    for i in range(1, total + 1):
+        opened = FIRST + timedelta(seconds=rng.randrange(span))
+        minutes = rng.choice([20, 45, 90, 150, 300, 600, 1500])
+        recovered = opened + timedelta(minutes=minutes * rng.uniform(0.5, 1.5))
+        diag = opened + timedelta(minutes=rng.uniform(3, 25))
+        incidents.append(
+            dict(
+                id=i,
+                state="recovered",
+                level=rng.choice(["urgent", "general", "normal"]),
+                level_reason="",
+                opened_at=opened,
+                recovered_at=recovered,
+                root_alarm_id=i,
+                root_ne_id=rng.choice(nes),
+                key_customers_down=0,
+                diagnosis_due=opened + timedelta(minutes=15),
+                diagnosis_category="network",
+                diagnosis_by="bench",
+                diagnosis_at=diag,
+                diagnosis_note="",
+                planned=rng.random() < 0.05,
+                drill=rng.random() < 0.01,
+                assurance=None,
+                updated_at=recovered,
+            )
+        )
+        hit = rng.sample(circuits, rng.randint(1, 6))
+        for circuit_id, customer_id in hit:
+            impact_id += 1
+            impacts.append(
+                dict(
+                    id=impact_id,
+                    incident_id=i,
+                    circuit_id=circuit_id,
+                    customer_id=customer_id,
+                    impact="down" if rng.random() < 0.7 else "degraded",
+                    since=opened,
+                    until=recovered,
+                )
+            )
+        created = opened + timedelta(minutes=1)
+        tickets.append(
+            dict(
+                id=i,
+                incident_id=i,
+                channel="auto",
+                customer_id=hit[0][1],
+                customer_text="",
+                flagged="",
+                assignee_id=None,
+                track="normal",
+                state="closed",
+                description="",
+                created_at=created,
+                accepted_at=created + timedelta(minutes=rng.uniform(1, 15)),
+                contacted_at=created + timedelta(minutes=rng.uniform(5, 45)),
+                recovered_at=recovered,
+                closed_at=recovered + timedelta(hours=2),
+                recovered_by="incident",
+                recovery_minutes=480,
+                suspended_seconds=0,
+                cause=rng.choice(CAUSES),
+                resolution="bench",
+                drill=False,
+            )
+        )
+        for name in ("accept", "contact", "recover"):
+            if rng.random() < 0.1:
+                events.append(
+                    dict(
+                        ticket_id=i, type="breach", at=created, actor="sla", note="", data={"deadline": name}
+                    )
+                )
+    with ctx.db.unit_of_work() as session:
+        for table, rows in (
+            (IncidentRecord, incidents),
+            (ImpactRecord, impacts),
+            (Ticket, tickets),
+            (TicketEvent, events),
+        ):
+            for start in range(0, len(rows), BATCH):
+                session.execute(insert(table), rows[start : start + BATCH])
+    ctx.db.dispose()
+    return {
+        "incidents": total,
+        "impacts": len(impacts),
+        "tickets": len(tickets),
+        "breach_events": len(events),
+    }
+
+
+def measure(url: str, rounds: int) -> dict[str, object]:
+    ctx = build_context(Settings(db=url, snmp_port=0, syslog_port=0), migrate=False)
+    now = datetime(2026, 3, 15, tzinfo=TZ)
+    json_ms: list[float] = []
+    xlsx_ms: list[float] = []
+    biggest: tuple[str, object] = ("", 0)
+    for _ in range(rounds):
+        for label in MONTHS:
+            t0 = time.perf_counter()
+            with ctx.db.reading() as session:
+                report = monthly_report(session, ctx.policy, Month.parse(label, TZ), now)
+            t1 = time.perf_counter()
+            workbook_bytes(report)
+            t2 = time.perf_counter()
+            json_ms.append((t1 - t0) * 1000)
+            xlsx_ms.append((t2 - t1) * 1000)
+            faults = report.figures["faults"]["total"]  # type: ignore[index]
+            if faults > biggest[1]:  # type: ignore[operator]
+                biggest = (label, faults)
+    ctx.db.dispose()
+    return {
+        "report_ms": percentiles(json_ms),
+        "xlsx_extra_ms": percentiles(xlsx_ms),
+        "max_report_ms": round(max(json_ms), 1),
+        "busiest_month": biggest,
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, default=10)
+    parser.add_argument(
+        "--db", default=None, help="PostgreSQL URL (emptied first); default a temporary SQLite"
+    )
+    parser.add_argument("--per-month", type=int, default=None, help="faults a month (default 300 × scale)")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    work = workdir()
+    url = fresh_database(args.db, work)
+    t0 = time.perf_counter()
+    build_network(args.scale, url, work)
+    t1 = time.perf_counter()
+    sizes = history(url, args.per_month or round(300 * args.scale), args.seed)
+    t2 = time.perf_counter()
+    print(f"network (scale {args.scale}) {t1 - t0:.1f}s; history {sizes} in {t2 - t1:.1f}s")
+    print(measure(url, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
