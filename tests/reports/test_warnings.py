@@ -13,11 +13,11 @@ from linewatch.context import Context
 from linewatch.db.outbox import NotificationRequest
 from tests.conftest import ADMIN
 from tests.reports.test_monthly import local, set_clock
-from tests.tickets.helpers import incidents, post_alarm
+from tests.tickets.helpers import incidents, post_alarm, token_for
 
 
-def warnings(client: TestClient, **params: Any) -> list[dict[str, Any]]:
-    response = client.get("/api/v1/warnings", params=params, headers=ADMIN)
+def warnings(client: TestClient, headers: dict[str, str] = ADMIN, **params: Any) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/warnings", params=params, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
@@ -122,3 +122,17 @@ def test_weekly_review_orange_then_visit_and_measures(small: Context, client: Te
         ("level", "orange", "red"),
     ]
     assert [data["warning_level"] for _, data in requests(small)] == ["orange", "red"]
+
+
+def test_account_managers_see_and_visit_only_their_customers(small: Context, client: TestClient) -> None:
+    post_alarm(client, small, ne="AGG-GL-1", object="GE0/1/0", type="LOS")  # red on C001 (AM01's)
+    am01, am02 = token_for(client, "AM01"), token_for(client, "AM02")
+    [w] = warnings(client, headers=am01)
+    assert warnings(client, headers=am02) == []
+    assert client.get(f"/api/v1/warnings/{w['id']}", headers=am02).status_code == 404
+    refused = client.post(f"/api/v1/warnings/{w['id']}/visit", json={"note": "x"}, headers=am02)
+    assert refused.status_code == 404
+    done = client.post(f"/api/v1/warnings/{w['id']}/visit", json={"note": "已走访"}, headers=am01)
+    assert done.status_code == 200 and done.json()["visit"]["note"] == "已走访"
+    closing = client.post(f"/api/v1/warnings/{w['id']}/close", json={"note": "x"}, headers=am01)
+    assert closing.status_code == 403  # closing is for fault managers and above

@@ -18,6 +18,13 @@ READERS = ("dispatcher", "support", "fault_manager", "manager_l3", "leader", "ac
 ACTORS = ("support", "fault_manager", "manager_l3", "leader", "account_manager")
 
 
+def _manager(actor: Actor) -> int | None:
+    """Account managers are scoped to their own customers (-1: a manager with no staff record)."""
+    if actor.role == "account_manager" and not actor.is_admin:
+        return actor.staff_id if actor.staff_id is not None else -1
+    return None
+
+
 class Note(BaseModel):
     note: str = Field(min_length=1, max_length=4000)
 
@@ -34,7 +41,11 @@ def list_warnings(
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     """Active warnings (red first); ``all=true`` adds closed and expired ones."""
-    return {"items": warnings.list_warnings(session, ctx.clock.now(), active_only=not all)}
+    return {
+        "items": warnings.list_warnings(
+            session, ctx.clock.now(), active_only=not all, manager_id=_manager(actor)
+        )
+    }
 
 
 @router.get("/{warning_id}")
@@ -44,7 +55,7 @@ def get_warning(
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return warnings.get_warning(session, warning_id, ctx.clock.now())
+    return warnings.get_warning(session, warning_id, ctx.clock.now(), _manager(actor))
 
 
 @router.post("/{warning_id}/visit")
@@ -56,9 +67,9 @@ def record_visit(
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     """走访 done, with what was said."""
-    warnings.record_visit(session, warning_id, ctx.clock.now(), actor.label, body.note)
+    warnings.record_visit(session, warning_id, ctx.clock.now(), actor.label, body.note, _manager(actor))
     session.flush()
-    return warnings.get_warning(session, warning_id, ctx.clock.now())
+    return warnings.get_warning(session, warning_id, ctx.clock.now(), _manager(actor))
 
 
 @router.post("/{warning_id}/measures")
@@ -69,9 +80,9 @@ def add_measures(
     session: Session = Depends(writing),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    warnings.add_measures(session, warning_id, ctx.clock.now(), actor.label, body.text)
+    warnings.add_measures(session, warning_id, ctx.clock.now(), actor.label, body.text, _manager(actor))
     session.flush()
-    return warnings.get_warning(session, warning_id, ctx.clock.now())
+    return warnings.get_warning(session, warning_id, ctx.clock.now(), _manager(actor))
 
 
 @router.post("/{warning_id}/close")
@@ -84,4 +95,4 @@ def close_warning(
 ) -> dict[str, Any]:
     warnings.close(session, warning_id, ctx.clock.now(), actor.label, body.note)
     session.flush()
-    return warnings.get_warning(session, warning_id, ctx.clock.now())
+    return warnings.get_warning(session, warning_id, ctx.clock.now(), _manager(actor))

@@ -279,15 +279,21 @@ def ensure_reviews(session: Session, policy: Policy, tz: ZoneInfo, now: datetime
 
 
 # ---------------------------------------------------------------------- reads and acts
-def _get(session: Session, warning_id: int) -> CustomerWarning:
+def _get(session: Session, warning_id: int, manager_id: int | None = None) -> CustomerWarning:
     warning = session.get(CustomerWarning, warning_id)
+    if warning is not None and manager_id is not None:
+        customer = session.get(Customer, warning.customer_id)
+        if customer is None or customer.account_manager_id != manager_id:
+            warning = None  # another manager's customer: as if absent
     if warning is None:
         raise NotFound(f"no warning {warning_id}")
     return warning
 
 
-def record_visit(session: Session, warning_id: int, now: datetime, actor: str, note: str) -> CustomerWarning:
-    warning = _get(session, warning_id)
+def record_visit(
+    session: Session, warning_id: int, now: datetime, actor: str, note: str, manager_id: int | None = None
+) -> CustomerWarning:
+    warning = _get(session, warning_id, manager_id)
     if warning.visit_done_at is not None:
         raise Conflict(f"warning {warning_id}: the visit is already recorded")
     warning.visit_done_at, warning.visit_note, warning.updated_at = now, note, now
@@ -295,8 +301,10 @@ def record_visit(session: Session, warning_id: int, now: datetime, actor: str, n
     return warning
 
 
-def add_measures(session: Session, warning_id: int, now: datetime, actor: str, text: str) -> CustomerWarning:
-    warning = _get(session, warning_id)
+def add_measures(
+    session: Session, warning_id: int, now: datetime, actor: str, text: str, manager_id: int | None = None
+) -> CustomerWarning:
+    warning = _get(session, warning_id, manager_id)
     warning.measures = (warning.measures + "\n" if warning.measures else "") + text
     warning.updated_at = now
     session.add(WarningEvent(warning_id=warning.id, at=now, actor=actor, kind="measures", note=text))
@@ -353,8 +361,13 @@ def as_dict(
     }
 
 
-def list_warnings(session: Session, now: datetime, active_only: bool = True) -> list[dict[str, Any]]:
+def list_warnings(
+    session: Session, now: datetime, active_only: bool = True, manager_id: int | None = None
+) -> list[dict[str, Any]]:
+    """``manager_id``: an account manager sees only their own customers' warnings."""
     query = select(CustomerWarning, Customer).join(Customer, Customer.id == CustomerWarning.customer_id)
+    if manager_id is not None:
+        query = query.where(Customer.account_manager_id == manager_id)
     if active_only:
         query = query.where(CustomerWarning.state == "active", CustomerWarning.valid_until > now)
     rows = session.execute(query.order_by(CustomerWarning.id)).all()
@@ -371,8 +384,10 @@ def list_warnings(session: Session, now: datetime, active_only: bool = True) -> 
     return sorted(items, key=lambda i: (-RANK[i["level"]], i["opened_at"]))
 
 
-def get_warning(session: Session, warning_id: int, now: datetime) -> dict[str, Any]:
-    warning = _get(session, warning_id)
+def get_warning(
+    session: Session, warning_id: int, now: datetime, manager_id: int | None = None
+) -> dict[str, Any]:
+    warning = _get(session, warning_id, manager_id)
     customer = session.get(Customer, warning.customer_id)
     assert customer is not None
     events = list(
