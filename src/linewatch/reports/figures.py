@@ -6,6 +6,7 @@ traced back to the records it was computed from (issue 8, "every figure reproduc
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -255,13 +256,15 @@ def monthly(
     repeats = 0
     for c in faulty:
         times = sorted(opened_by_circuit[c])
+        opened = [t for t, _ in times]
         best: list[int] = []
-        for at, _ in times:
+        for n, at in enumerate(opened):
             if not month.start <= at < month.end:
                 continue
-            hits = [i for t, i in times if at - window < t <= at]
-            if len(hits) > len(best):
-                best = hits
+            first = bisect_right(opened, at - window)  # faults in (at - window, at]
+            last = bisect_right(opened, at, lo=n)
+            if last - first > len(best):
+                best = [i for _, i in times[first:last]]
         is_repeat = len(best) >= repeat_min
         repeats += is_repeat
         repeat_rows.append(

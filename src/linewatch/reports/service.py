@@ -130,9 +130,12 @@ def _tickets(session: Session, month: Month) -> list[TicketRow]:
         Ticket.drill.is_(False),
         or_(Ticket.incident_id.is_(None), _REAL),
     )
+    milestones = [getattr(Ticket, column) for column in MILESTONE_AT.values()]
     rows = session.execute(
-        select(Ticket).outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id).where(scope)
-    ).scalars()
+        select(Ticket.id, Ticket.incident_id, Ticket.created_at, *milestones)
+        .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
+        .where(scope)
+    ).all()
     breached: dict[int, set[str]] = defaultdict(set)
     for ticket_id, data in session.execute(
         select(TicketEvent.ticket_id, TicketEvent.data)
@@ -144,11 +147,11 @@ def _tickets(session: Session, month: Month) -> list[TicketRow]:
             breached[ticket_id].add(data["deadline"])
     return [
         TicketRow(
-            ticket_id=t.id,
-            incident_id=t.incident_id,
-            created_at=t.created_at,
-            met={name: getattr(t, column) for name, column in MILESTONE_AT.items()},
-            breached=frozenset(breached[t.id]),
+            ticket_id=t[0],
+            incident_id=t[1],
+            created_at=t[2],
+            met=dict(zip(MILESTONE_AT, t[3:], strict=True)),
+            breached=frozenset(breached[t[0]]),
         )
         for t in rows
     ]
