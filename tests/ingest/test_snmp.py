@@ -285,11 +285,14 @@ def _same(data: bytes) -> None:
 
 def test_random_bytes_never_raise() -> None:
     rng = random.Random(20260302)
+    refused = 0
     for _ in range(3000):
         data = rng.randbytes(rng.randrange(0, 300))
         if rng.random() < 0.5:  # a plausible start gets the decoders further in
             data = b"\x30" + bytes([min(len(data), 255)]) + b"\x02\x01\x01\x04\x06public" + data
         _same(data)
+        refused += isinstance(decode_trap(data, "public"), str)
+    assert refused > 2900  # random bytes are (almost) never a valid trap
 
 
 def test_truncated_pdus_at_every_length_never_raise_and_are_refused() -> None:
@@ -302,12 +305,15 @@ def test_truncated_pdus_at_every_length_never_raise_and_are_refused() -> None:
 def test_mutated_pdus_never_raise_and_both_decoders_agree() -> None:
     rng = random.Random(7)
     seeds = samples()
+    outcomes: set[str] = set()
     for _ in range(4000):
         data = bytearray(rng.choice(seeds))
         for _ in range(rng.randint(1, 3)):
             position = rng.randrange(len(data))
             data[position] = rng.choice((0x00, 0x7F, 0x80, 0x81, 0x82, 0xFF, rng.randrange(256)))
         _same(bytes(data))
+        outcomes.add(type(decode_trap(bytes(data), "public")).__name__)
+    assert outcomes <= {"TrapMessage", "str"} and "str" in outcomes
 
 
 # ------------------------------------------------------------------------------------- mapping
