@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from linewatch.alarms import knowledge
 from linewatch.alarms.service import reject
@@ -56,10 +57,11 @@ class Context:
         # early warnings (DOMAIN 8): periodic reviews on the timers, real-time red on urgent incidents
         self.downstream.handlers[early_warnings.OWNER] = early_warnings.on_timer(self.policy, self.clock.tz)
         self.downstream.hooks.append(early_warnings.on_incident_changes(self.policy, self.clock.tz))
-        self.windows = PlannedWindows(self.policy.alarms.ne_level_types)
+        grace = timedelta(minutes=self.policy.cutovers.window_grace_minutes)
+        self.windows = PlannedWindows(self.policy.alarms.ne_level_types, grace)
         self.pipeline.alarms.planned_check = self.windows.is_planned
         self.pipeline.incidents.assurance_check = self.scopes.covering
-        self.downstream.handlers[cutovers.OWNER] = cutovers.on_timer(self.downstream.env, self.windows)
+        self.pipeline.incidents.still_planned = self.windows.still_covers
         self.downstream.hooks.append(assurance.notify_team(self.clock))
 
     def dead_letter(self, channel: str, remote: str, reason: str, payload: bytes | str) -> None:

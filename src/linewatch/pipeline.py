@@ -181,6 +181,7 @@ class Pipeline:
                     if changes:
                         incident_changes += self.incidents.apply(changes, index, now, batch)
                     if job.kind == "tick":
+                        self.incidents.release_planned(now, index, batch, incident_changes)
                         self.incidents.relevel(now, index, batch, incident_changes)
                     results.append(result)
                 batch.flush(session)

@@ -56,6 +56,7 @@ def test_overrun_becomes_a_fault_and_is_dispatched(small: Context, client: TestC
     post_alarm(client, small, **LOS)
     advance_to(client, small, in_window(11, 59))
     assert tickets(client) == []
+    assert small.pipeline.incidents.key_down == []  # planned work is not counted towards the window
     advance_to(
         client,
         small,
@@ -66,6 +67,7 @@ def test_overrun_becomes_a_fault_and_is_dispatched(small: Context, client: TestC
     )  # window end + grace 0
     [ticket] = tickets(client)
     assert incidents(client)[0]["planned"] is False
+    assert {entry[1] for entry in small.pipeline.incidents.key_down} == {small.index.circuits[1].customer_id}
     got = verdict(client, ticket["id"])
     assert (
         got["verdict"] == "network_fault" and got["rule"] == "ran_past_window" and got["cutover"] == "GJ-001"

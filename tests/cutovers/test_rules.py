@@ -42,6 +42,15 @@ def test_short_notice_needs_six_whole_working_days() -> None:
     assert not rules.short_notice(at(2026, 3, 2, 9, 0), at(2026, 3, 11, 1, 0), 6)
 
 
+def test_days_are_counted_in_the_operators_zone() -> None:
+    utc = ZoneInfo("UTC")
+    # 16:30 UTC on Wednesday 15 Oct is 00:30 Thursday 16 Oct in Fuzhou: 9, 10, 11, 13, 14, 15 → six
+    start = datetime(2025, 10, 15, 16, 30, tzinfo=utc)
+    published = datetime(2025, 9, 30, 2, 0, tzinfo=utc)
+    assert not rules.short_notice(published, start, 6, TZ)
+    assert rules.short_notice(published, start, 6, utc)  # by UTC days the 15th itself would not count
+
+
 def test_years_outside_the_calendar_fall_back_to_weekdays() -> None:
     assert rules.is_working_day(date(2099, 6, 1))  # a Monday
     assert not rules.is_working_day(date(2099, 6, 6))  # a Saturday

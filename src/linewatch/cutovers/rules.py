@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 import chinese_calendar
 
@@ -37,12 +37,16 @@ def working_days_between(published: date, start: date) -> int:
     return days
 
 
-def short_notice(published_at: datetime | None, window_start: datetime, required: int) -> bool:
-    """Never published counts as short; both times are compared as local calendar days."""
+def short_notice(
+    published_at: datetime | None, window_start: datetime, required: int, tz: tzinfo | None = None
+) -> bool:
+    """Never published counts as short; both times are compared as calendar days in ``tz`` (the
+    operators' zone; default the window's own), so a UTC timestamp lands on the right day."""
     if published_at is None:
         return True
-    tz = window_start.tzinfo
-    return working_days_between(published_at.astimezone(tz).date(), window_start.date()) < required
+    zone = tz or window_start.tzinfo
+    start = window_start.astimezone(zone).date()
+    return working_days_between(published_at.astimezone(zone).date(), start) < required
 
 
 # ---------------------------------------------------------------------- affected circuits

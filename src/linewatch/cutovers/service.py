@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, select
 from sqlalchemy.orm import Session
 
-from linewatch.alarms.choices import AlarmState
-from linewatch.alarms.models import AlarmRecord
 from linewatch.assurance import service as assurance
 from linewatch.core.actor import Actor
 from linewatch.core.errors import Conflict, NotFound, ValidationFailed
@@ -22,15 +19,11 @@ from linewatch.cutovers import rules
 from linewatch.cutovers.choices import Cause, CircuitEffect, CutoverState, ImpactType
 from linewatch.cutovers.models import Cutover, CutoverCircuit
 from linewatch.cutovers.windows import ActiveWindow, PlannedWindows
-from linewatch.db import audit, timers
+from linewatch.db import audit
 from linewatch.incidents.models import IncidentRecord
 from linewatch.inventory.index import ImpactIndex, port_key
 from linewatch.inventory.models import Customer
-from linewatch.tickets import service as tickets
 from linewatch.tickets.models import Ticket, TicketCircuit
-
-OWNER = "cutover"
-WINDOW_END = "window_end"
 
 
 @dataclass(frozen=True)
@@ -191,7 +184,7 @@ def _apply(
     cutover.initiator = declared.initiator or actor.label
     cutover.published_at = declared.published_at
     cutover.short_notice = rules.short_notice(
-        declared.published_at, declared.window_start, policy.cutovers.notice_working_days
+        declared.published_at, declared.window_start, policy.cutovers.notice_working_days, clock.tz
     )
     cutover.resources = {
         "nes": declared.nes,
@@ -204,7 +197,6 @@ def _apply(
         session.flush()
     else:
         session.execute(delete(CutoverCircuit).where(CutoverCircuit.cutover_id == cutover.id))
-        timers.cancel(session, OWNER, cutover.id, clock.now())
     for circuit_id, effect in sorted(affected.items()):
         session.add(
             CutoverCircuit(
@@ -215,17 +207,12 @@ def _apply(
                 routes=",".join(sorted(routes[circuit_id])),
             )
         )
-    grace = timedelta(minutes=policy.cutovers.window_grace_minutes)
-    # an edit that ends the window earlier (or already past) releases its planned incidents at once
-    timers.schedule(session, OWNER, cutover.id, WINDOW_END, max(declared.window_end + grace, clock.now()))
 
 
 def cancel(session: Session, clock: Any, actor: Actor, cutover_id: int) -> Cutover:
     cutover = _get(session, cutover_id)
     cutover.state = CutoverState.CANCELLED.value
-    # its planned incidents stop being planned at once: the window-end check runs at the next tick
-    timers.cancel(session, OWNER, cutover.id, clock.now())
-    timers.schedule(session, OWNER, cutover.id, WINDOW_END, clock.now())
+    # its planned incidents become faults at the next tick (the windows are refreshed by the caller)
     audit.record(session, clock, actor.label, "cutover.cancel", "cutover", cutover.task_no)
     return cutover
 
@@ -397,33 +384,6 @@ def refresh_windows(session: Session, windows: PlannedWindows, index: ImpactInde
     """Rebuild the alarm book's lookup from every scheduled cutover (cheap: a few hundred rows)."""
     rows = session.scalars(select(Cutover).where(Cutover.state == CutoverState.SCHEDULED.value))
     windows.replace([ActiveWindow(c.id, c.window_start, c.window_end, resources_of(c, index)) for c in rows])
-
-
-def on_timer(env: tickets.Env, windows: PlannedWindows) -> Callable[[Session, timers.Timer, datetime], None]:
-    """At a window's end (plus grace): planned incidents no window still covers become faults and
-    are dispatched like any other (auto-dispatch skipped them while planned)."""
-
-    def handle(session: Session, timer: timers.Timer, now: datetime) -> None:
-        grace = timedelta(minutes=env.policy.cutovers.window_grace_minutes)
-        released = []
-        for incident in session.scalars(
-            select(IncidentRecord).where(IncidentRecord.state == "open", IncidentRecord.planned.is_(True))
-        ):
-            alarms = session.execute(
-                select(AlarmRecord.ne_id, AlarmRecord.object, AlarmRecord.type).where(
-                    AlarmRecord.incident_id == incident.id, AlarmRecord.state == AlarmState.ACTIVE.value
-                )
-            ).all()
-            if any(windows.covering(ne, obj, kind, now, grace) for ne, obj, kind in alarms):
-                continue  # another window still covers it
-            released.append(incident.id)
-        if released:
-            session.execute(
-                update(IncidentRecord).where(IncidentRecord.id.in_(released)).values(planned=False)
-            )
-            tickets.auto_dispatch(session, env, released)
-
-    return handle
 
 
 # ---------------------------------------------------------------------- the six answering rules

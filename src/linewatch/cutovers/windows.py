@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from linewatch.alarms.engine import ActiveAlarm
 from linewatch.cutovers.rules import Resources, covers
 
 
@@ -27,8 +28,9 @@ class Snapshot:
 
 
 class PlannedWindows:
-    def __init__(self, ne_level_types: list[str]) -> None:
+    def __init__(self, ne_level_types: list[str], grace: timedelta) -> None:
         self.ne_level_types = frozenset(ne_level_types)
+        self.grace = grace  # how long after a window's end its impact is still planned
         self.snapshot = Snapshot()
 
     def replace(self, windows: list[ActiveWindow]) -> None:
@@ -57,3 +59,7 @@ class PlannedWindows:
     def is_planned(self, ne_id: int | None, obj: str, alarm_type: str, at: datetime) -> bool:
         """The alarm book's question: inside a declared window, on declared resources?"""
         return bool(self.covering(ne_id, obj, alarm_type, at))
+
+    def still_covers(self, alarm: ActiveAlarm, at: datetime) -> bool:
+        """The incident book's question on each tick: is this planned alarm's window (plus grace) open?"""
+        return bool(self.covering(alarm.ne_id, alarm.object, alarm.type, at, self.grace))

@@ -56,6 +56,15 @@ def _no_assurance(_circuits: Collection[int], _at: datetime) -> Protecting | Non
     return None
 
 
+# (alarm, time) → does a cutover window (extended by its grace) still cover it? Wired by the
+# context to the cutovers' lookup; a planned incident none of whose alarms is covered is a fault.
+StillPlanned = Callable[[ActiveAlarm, datetime], bool]
+
+
+def _never_planned(_alarm: ActiveAlarm, _at: datetime) -> bool:
+    return False
+
+
 @dataclass(slots=True)
 class CurrentImpact:
     row_id: int
@@ -126,6 +135,7 @@ class IncidentBook:
         self.next_incident_id = 1
         self.next_impact_id = 1
         self.assurance_check: AssuranceCheck = _no_assurance
+        self.still_planned: StillPlanned = _never_planned
 
     @property
     def window(self) -> timedelta:
@@ -260,9 +270,7 @@ class IncidentBook:
             self._attach(incident, alarm)
             if incident.planned and not alarm.planned and self._contributes(alarm):
                 # an impact outside the declared resources is a fault from the start (DOMAIN 6)
-                incident.planned = False
-                batch.update(INCIDENT, incident.id, planned=False)
-                out.append(IncidentChange("unplanned", incident.id, incident.level.value, at))
+                self._unplan(incident, index, batch, out, at)
             root = self.alarms.by_id.get(incident.root_alarm_id)
             if root is not None and self.alarms.is_consequent(root) and not self.alarms.is_consequent(alarm):
                 self._reroot(incident, alarm, batch)
@@ -305,6 +313,31 @@ class IncidentBook:
         )
         out.append(IncidentChange("opened", incident.id, Level.NORMAL.value, at))
         return incident
+
+    def _unplan(
+        self,
+        incident: OpenIncident,
+        index: ImpactIndex,
+        batch: Batch,
+        out: list[IncidentChange],
+        at: datetime,
+    ) -> None:
+        """A planned incident becomes a fault: now it counts, and downstream dispatches it."""
+        incident.planned = False
+        for circuit_id in incident.impacts:
+            self._key_down_add(incident, circuit_id, index)
+        batch.update(INCIDENT, incident.id, planned=False)
+        out.append(IncidentChange("unplanned", incident.id, incident.level.value, at))
+
+    def release_planned(
+        self, now: datetime, index: ImpactIndex, batch: Batch, out: list[IncidentChange]
+    ) -> None:
+        """On every tick: a planned incident none of whose alarms a cutover window (plus grace) still
+        covers — the window closed, or its cutover was cancelled or moved — becomes a fault. Durable
+        by construction: the flag is in the database and the windows are re-read at start."""
+        for incident in [i for i in self.open.values() if i.planned]:
+            if not any(self.still_planned(alarm, now) for alarm in self._active_members(incident)):
+                self._unplan(incident, index, batch, out, now)
 
     def _attach(self, incident: OpenIncident, alarm: ActiveAlarm) -> None:
         alarm.incident_id = incident.id
@@ -425,7 +458,14 @@ class IncidentBook:
                 and current.since < tally[incident.oldest_branch][0]
             ):
                 incident.oldest_branch = circuit_id
-        if info.key_customer and current.kind is ImpactKind.DOWN:
+        self._key_down_add(incident, circuit_id, index)
+
+    def _key_down_add(self, incident: OpenIncident, circuit_id: int, index: ImpactIndex) -> None:
+        """File a key customer's "down" in the same-window ledger — never a planned incident's:
+        planned work is not counted as a fault (DOMAIN 6), so it cannot make other faults urgent."""
+        info = index.circuits.get(circuit_id)
+        current = incident.impacts[circuit_id]
+        if info and info.key_customer and current.kind is ImpactKind.DOWN and not incident.planned:
             bisect.insort(self.key_down, (current.since, info.customer_id, info.access, incident.id))
             bisect.insort(incident.down_starts, current.since)
             incident.down_customers[info.customer_id] = incident.down_customers.get(info.customer_id, 0) + 1
@@ -436,7 +476,7 @@ class IncidentBook:
         current = incident.impacts[circuit_id]
         for tally in incident.classes.values():
             tally.pop(circuit_id, None)
-        if info and info.key_customer and current.kind is ImpactKind.DOWN:
+        if info and info.key_customer and current.kind is ImpactKind.DOWN and not incident.planned:
             entry = (current.since, info.customer_id, info.access, incident.id)
             position = bisect.bisect_left(self.key_down, entry)
             if position < len(self.key_down) and self.key_down[position] == entry:
