@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from linewatch.app import create_app
 from linewatch.context import Context, build_context
@@ -53,6 +54,13 @@ def gold_report(client: TestClient, ctx: Context) -> int:
 
 def times(data: dict[str, Any], *types: str) -> list[datetime]:
     return [datetime.fromisoformat(e["at"]) for e in events(data, *types)]
+
+
+def timer_rows_of(ctx: Context, owner: str) -> list[timers.Timer]:
+    with ctx.db.reading() as session:
+        rows = list(session.scalars(select(timers.Timer).where(timers.Timer.owner == owner)))
+        session.expunge_all()
+        return rows
 
 
 def second_context(ctx: Context, now: datetime) -> Context:
@@ -337,3 +345,48 @@ def test_a_failing_handler_is_marked_failed_and_holds_back_nothing(small: Contex
     assert outcomes == {0: "fired", 1: "fired", 2: "failed", 3: "fired", 4: "fired"}
     assert probed == [0, 1, 3, 4]  # committed effects: each once, none of the failed handler's
     assert timers.fire_due(small.db.unit_of_work, {"probe": handler}, START + timedelta(hours=1)) == 0
+
+
+def test_a_database_error_marks_nothing_and_the_next_tick_fires_it(small: Context) -> None:
+    with small.db.unit_of_work() as session:
+        timers.schedule(session, "probe", 1, "check", START)
+    calls: list[int] = []
+
+    def handler(session: Any, timer: timers.Timer, now: datetime) -> None:
+        calls.append(timer.owner_id)
+        if len(calls) == 1:
+            raise OperationalError("INSERT …", {}, Exception("connection lost"))
+
+    with pytest.raises(OperationalError):
+        timers.fire_due(small.db.unit_of_work, {"probe": handler}, START)
+    assert [t.fired_at for t in timer_rows_of(small, "probe")] == [None]  # not lost, not failed
+    assert timers.fire_due(small.db.unit_of_work, {"probe": handler}, START) == 1
+    assert [t.outcome for t in timer_rows_of(small, "probe")] == ["fired"]
+
+
+@pytest.mark.parametrize("batch", [1, 4, 500])
+def test_small_batches_keep_the_due_order_across_a_jump(small: Context, batch: int) -> None:
+    env = small.downstream.env
+    with small.db.unit_of_work() as session:
+        team = session.scalar(select(Team).where(Team.code == "CT-B"))
+        circuit = session.scalar(select(Circuit).where(Circuit.code == "FZ-C002-INT-1"))
+        for minutes in (0, 7, 31):
+            small.clock.set(START + timedelta(minutes=minutes))  # type: ignore[attr-defined]
+            service.open_ticket(session, env, "test", channel="console", team=team, circuits=[circuit])
+    end = at(22)
+    fired = timers.fire_due(small.db.unit_of_work, small.downstream.handlers, end, batch=batch)
+    with small.db.reading() as session:
+        effects = list(
+            session.execute(
+                select(TicketEvent.at, TicketEvent.type)
+                .where(TicketEvent.type != "dispatched")
+                .order_by(TicketEvent.id)
+            )
+        )
+    moments = [moment for moment, _ in effects]
+    assert moments == sorted(moments)  # across tickets too: one global due order
+    # three tickets, normal track: 12-13 reminders each, 5 breaches and 4 escalations each (the
+    # locate deadline's timer also escalates, for 技术支援: one timer, two events)
+    progress = sum(1 for _, kind in effects if kind == "progress_due")
+    assert len(effects) == progress + 3 * 9 and fired == len(effects) - 3
+    assert not [t for t in timer_rows(small) if t.fired_at is None and t.due_at <= end]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, String, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -94,8 +95,10 @@ def fire_due(
     hour) takes its place in the batch, so it fires before the later timers, not after them all.
     A handler that raises rolls its batch back (marks and effects alike, so nothing is half
     done); its timer alone is then marked ``failed`` and logged, and the rest fire again: one bad
-    row never holds back every timer after it. A handler may have a ``prefetch(session, owner_ids)``
-    method, called once per batch with the ids of its owners there (to load them in one query).
+    row never holds back every timer after it. A database error is not the timer's fault: it
+    propagates with nothing marked, and the next tick tries again. A handler may have a
+    ``prefetch(session, owner_ids)`` method, called once per batch with the ids of its owners
+    there (to load them in one query).
     """
     fired = 0
     while True:
@@ -145,6 +148,8 @@ def _fire_batch(session: Session, handlers: dict[str, Handler], now: datetime, b
     )
     if not due:
         return None
+    # with a full batch, unread due timers may sort before a new one past its last
+    horizon = due[-1].due_at if len(due) == batch else None
     # claimed together, before any handler runs: the marks commit with the effects
     mine = _claim(session, [t.id for t in due], now)
     due = [t for t in due if t.id in mine]
@@ -161,8 +166,6 @@ def _fire_batch(session: Session, handlers: dict[str, Handler], now: datetime, b
         owner_ids = {t.owner_id for t in due if t.owner == owner}
         if prefetch is not None and owner_ids:
             prefetch(session, owner_ids)
-    # with a full batch, unread due timers may sort before a new one past its last
-    horizon = due[-1].due_at if len(due) == batch else None
     fired = position = 0
     while position < len(due):
         timer = due[position]
@@ -175,6 +178,8 @@ def _fire_batch(session: Session, handlers: dict[str, Handler], now: datetime, b
         session.info[_SCHEDULED] = []
         try:
             handler(session, timer, now)
+        except DBAPIError:
+            raise  # the database, not the timer (a deadlock, a lost connection): all retried next tick
         except Exception as exc:
             raise _HandlerFailed(timer.id) from exc
         fired += 1
