@@ -54,3 +54,15 @@ def test_urgent_fault_is_dispatched_timed_and_closed(small: Context, client: Tes
     closed = event(client, ticket["id"], type="close", cause="fibre_cut", resolution="熔接 spliced")
     assert closed.status_code == 200, closed.text
     assert closed.json()["state"] == "closed"
+
+
+def test_breaches_are_counted_per_contractor(small: Context, client: TestClient) -> None:
+    post_alarm(client, small, ne="AGG-GL-1", object="GE0/1/0", type="LOS")
+    advance(client, small, 31 * 60)  # accept (10 min) and contact (30 min) pass unmet
+    counts = client.get(
+        "/api/v1/tickets/breaches",
+        params={"since": "2026-03-01T00:00:00+08:00", "until": "2026-04-01T00:00:00+08:00"},
+        headers=ADMIN,
+    )
+    assert counts.status_code == 200, counts.text
+    assert counts.json()["by_team"] == {"CT-A": {"breach:accept": 1, "breach:contact": 1, "total": 2}}

@@ -134,6 +134,25 @@ def list_tickets(
     )
 
 
+@router.get("/tickets/breaches")
+def breaches(
+    since: str,
+    until: str,
+    actor: Actor = Depends(require("dispatcher", "support", "fault_manager", "manager_l3", "leader")),
+    session: Session = Depends(reading),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """SLA breaches and escalations per contractor/team in [since, until) (drills excluded)."""
+    start, end = _time(ctx, since, "since"), _time(ctx, until, "until")
+    if start is None or end is None or end <= start:
+        raise LinewatchError("give 'since' before 'until'")
+    return {
+        "since": start.isoformat(),
+        "until": end.isoformat(),
+        "by_team": tickets.breach_counts(session, start, end),
+    }
+
+
 @router.get("/tickets/{ticket_id}")
 def get_ticket(
     ticket_id: int,

@@ -1104,3 +1104,28 @@ __all__ = [
     "route_diagnosis",
     "schedule_timers",
 ]
+
+
+def breach_counts(session: Session, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
+    """Breaches and escalations per team (contractor) in [since, until): the 考核 league's raw figures."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = session.execute(
+        select(TicketEvent.type, TicketEvent.data, Team.code)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .outerjoin(Team, Team.id == Ticket.assignee_id)
+        .where(
+            TicketEvent.type.in_(("breach", "escalation")),
+            TicketEvent.at >= since,
+            TicketEvent.at < until,
+            Ticket.drill.is_(False),
+        )
+    )
+    for kind, data, team in rows:
+        key = (
+            f"breach:{(data or {}).get('deadline')}"
+            if kind == "breach"
+            else f"escalation:{(data or {}).get('level')}"
+        )
+        counts[team or "(none)"][key] += 1
+        counts[team or "(none)"]["total"] += 1
+    return {team: dict(values) for team, values in sorted(counts.items())}
