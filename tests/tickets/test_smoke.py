@@ -66,3 +66,13 @@ def test_breaches_are_counted_per_contractor(small: Context, client: TestClient)
     )
     assert counts.status_code == 200, counts.text
     assert counts.json()["by_team"] == {"CT-A": {"breach:accept": 1, "breach:contact": 1, "total": 2}}
+
+
+def test_a_report_before_the_alarm_becomes_the_incidents_ticket(small: Context, client: TestClient) -> None:
+    report = {"channel": "400", "customer": "C003", "circuit": "FZ-C003-DATA-1", "description": "专线不通"}
+    created = client.post("/api/v1/tickets", json=report, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    post_alarm(client, small, ne="AGG-GL-2", object="GE0/2/5", type="LOS")
+    [incident] = client.get("/api/v1/incidents", headers=ADMIN).json()["items"]
+    assert incident["ticket_ids"] == [created.json()["id"]]  # linked, not a second ticket
+    assert len(tickets(client)) == 1

@@ -245,6 +245,8 @@ def dispatch_incident(
     for team_id, members in groups.items():
         if team_id in existing:
             continue
+        if _adopt_reported(session, env, actor, incident_id, team_id, members):
+            continue  # the customer reported it first: that ticket now carries the incident
         team = session.get(Team, team_id) if team_id is not None else None
         opened.append(
             open_ticket(
@@ -271,6 +273,35 @@ def dispatch_incident(
             drill=incident.drill,
         )
     return opened
+
+
+def _adopt_reported(
+    session: Session, env: Env, actor: str, incident_id: int, team_id: int | None, circuits: list[Circuit]
+) -> bool:
+    """A customer report that came before the alarms: link its open ticket (same team, one of the
+    circuits) to the incident instead of opening a second ticket for the same fault."""
+    if team_id is None or not circuits:
+        return False
+    ticket = session.scalar(
+        select(Ticket)
+        .join(TicketCircuit, TicketCircuit.ticket_id == Ticket.id)
+        .where(
+            Ticket.incident_id.is_(None),
+            Ticket.closed_at.is_(None),
+            Ticket.assignee_id == team_id,
+            TicketCircuit.circuit_id.in_([c.id for c in circuits]),
+        )
+        .order_by(Ticket.id)
+    )
+    if ticket is None:
+        return False
+    ticket.incident_id = incident_id
+    have = set(session.scalars(select(TicketCircuit.circuit_id).where(TicketCircuit.ticket_id == ticket.id)))
+    for circuit in circuits:
+        if circuit.id not in have:
+            session.add(TicketCircuit(ticket_id=ticket.id, circuit_id=circuit.id))
+    _event(session, ticket, "linked_to_incident", env.clock.now(), actor, incident=incident_id)
+    return True
 
 
 def _rule_matches(session: Session, rule: Any, incident: IncidentRecord) -> bool:
@@ -306,6 +337,11 @@ def auto_dispatch(session: Session, env: Env, incident_ids: list[int] | None = N
         query = query.where(IncidentRecord.id.in_(incident_ids))
     opened = []
     for incident in session.scalars(query.order_by(IncidentRecord.id)):
+        by_team: dict[int | None, list[Circuit]] = defaultdict(list)
+        for circuit in _impacted(session, incident.id):
+            by_team[circuit.maintainer_id].append(circuit)
+        for team_id, members in by_team.items():  # reports that came first carry the fault, rule or not
+            _adopt_reported(session, env, "auto:linked report", incident.id, team_id, members)
         rule = next(
             (r for r in env.policy.tickets.auto_dispatch if _rule_matches(session, r, incident)), None
         )
