@@ -43,11 +43,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, writer: bool = False) -> Engine:
+    """``writer`` (SQLite): transactions take the write lock at BEGIN, so concurrent writers queue on
+    the busy timeout instead of failing with "database is locked" when a read upgrades to a write."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if writer:
+            event.listen(engine, "connect", _driver_autocommit)
+            event.listen(engine, "begin", _begin_immediate)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
@@ -58,7 +71,12 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
+        # SQLite: a second engine whose transactions are write transactions from their first statement
+        self.write_engine = (
+            make_engine(self.url, writer=True) if self.url.startswith("sqlite") else self.engine
+        )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpoints = threading.Event()
 
@@ -68,7 +86,7 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        session = self.sessions()
+        session = self.write_sessions()
         try:
             yield session
             session.commit()
@@ -113,3 +131,5 @@ class Database:
     def dispose(self) -> None:
         self.stop_checkpointer()
         self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()
