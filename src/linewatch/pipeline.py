@@ -2,9 +2,11 @@
 
 Listeners hand normalised events to :meth:`Pipeline.submit`, which blocks until they are
 durably stored. One writer thread owns the alarm and incident books; it drains whatever is
-queued into one transaction (raw events + alarm state + incidents together), commits, then
-answers every waiting sender and publishes the incident changes downstream. Draining makes
-group commit natural: 16 clients posting one alarm each share commits; a batch of 1,000 is one.
+queued into one round (raw events + alarm state + incidents together) and hands its rows to a
+committer thread, which writes them in one transaction, publishes the incident changes
+downstream and then answers every waiting sender. Draining makes group commit natural: 16
+clients posting one alarm each share commits; a batch of 1,000 is one. While one round is
+written, the next is applied to the books, so Python work and database work overlap.
 
 The queue is the bus between ingest and processing; partitioning it by NE would let several
 writers run on a distributed log (each owning the books of its NEs).
@@ -47,6 +49,18 @@ class Unavailable(LinewatchError):
 
 
 @dataclass
+class _Round:
+    """Jobs applied to the books, waiting to be written and answered by the committer."""
+
+    jobs: list[_Job]
+    results: list[Any]
+    batch: Batch
+    incident_changes: list[IncidentChange]
+    started: float
+    epoch: int  # which load of the books it was built on
+
+
+@dataclass
 class _Job:
     kind: str  # events | clear | tick | rematch
     future: Future[Any] = field(default_factory=Future)
@@ -69,6 +83,9 @@ class Pipeline:
         self.by_channel: dict[str, int] = {}
         self.last_commit_seconds = 0.0
         self.stale = False  # the books may not match the database: reload before the next job
+        self.rounds: queue.Queue[_Round | None] = queue.Queue(maxsize=2)
+        self.epoch = 0  # bumped at every reload of the books
+        self.failed_epoch = -1
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -124,33 +141,42 @@ class Pipeline:
 
     # ------------------------------------------------------------------ the writer
     def _run(self) -> None:
-        while True:
-            first = self.jobs.get()
-            if first is None:
-                return
-            jobs = [first]
-            size = len(first.events)
-            stop = False
-            while size < MAX_EVENTS_PER_TRANSACTION:
-                try:
-                    job = self.jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                jobs.append(job)
-                size += len(job.events)
-            self._process(jobs)
-            if stop:
-                return
+        committer = threading.Thread(target=self._commit_loop, name="pipeline-committer", daemon=True)
+        committer.start()
+        try:
+            while True:
+                first = self.jobs.get()
+                if first is None:
+                    return
+                jobs = [first]
+                size = len(first.events)
+                stop = False
+                while size < MAX_EVENTS_PER_TRANSACTION:
+                    try:
+                        job = self.jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is None:
+                        stop = True
+                        break
+                    jobs.append(job)
+                    size += len(job.events)
+                self._process(jobs)
+                if stop:
+                    return
+        finally:
+            self.rounds.put(None)
+            committer.join()
 
     def _process(self, jobs: list[_Job]) -> None:
+        """Apply jobs to the books and queue their rows for the committer (which answers them)."""
         started = time.perf_counter()
         if self.stale:
+            self.rounds.join()  # rounds in flight end first (they fail: built on the lost state)
             try:
                 self._load()
                 self.stale = False
+                self.epoch += 1
             except Exception as exc:  # the database is still away: refuse, keep nothing half-done
                 error = Unavailable(f"storage unavailable; retry ({type(exc).__name__})")
                 for job in jobs:
@@ -161,47 +187,75 @@ class Pipeline:
         results: list[Any] = []
         incident_changes: list[IncidentChange] = []
         try:
-            with self.db.unit_of_work() as session:
-                for job in jobs:
-                    now = self.clock.now()
-                    changes: list[AlarmChange] = []
-                    result: Any = None
-                    if job.kind == "events":
-                        result, changes = self.alarms.apply(
-                            ((job.channel, e) for e in job.events), job.received_at or now, index, batch
-                        )
-                    elif job.kind == "clear":
-                        change = self.alarms.manual_clear(
-                            job.args["alarm_id"], now, job.args["reason"], job.args["by"], batch
-                        )
-                        changes = [change] if change else []
-                        result = change is not None
-                    elif job.kind == "rematch":
-                        changes = self.alarms.rematch(index, session, batch)
-                    if changes:
-                        incident_changes += self.incidents.apply(changes, index, now, batch)
-                    if job.kind == "tick":
-                        self.incidents.release_planned(now, index, batch, incident_changes)
-                        self.incidents.relevel(now, index, batch, incident_changes)
-                    results.append(result)
-                batch.flush(session)
-        except Exception as exc:  # any storage failure: answer 503, rebuild state, go on
-            self.stats["failures"] += 1
-            log.exception("pipeline transaction failed; state reloaded from the database")
-            error = Unavailable(f"storage failed, nothing kept; retry ({type(exc).__name__})")
             for job in jobs:
-                if not job.future.done():
-                    job.future.set_exception(error)
-            self.stale = True
+                now = self.clock.now()
+                changes: list[AlarmChange] = []
+                result: Any = None
+                if job.kind == "events":
+                    result, changes = self.alarms.apply(
+                        ((job.channel, e) for e in job.events), job.received_at or now, index, batch
+                    )
+                elif job.kind == "clear":
+                    change = self.alarms.manual_clear(
+                        job.args["alarm_id"], now, job.args["reason"], job.args["by"], batch
+                    )
+                    changes = [change] if change else []
+                    result = change is not None
+                elif job.kind == "rematch":
+                    changes = self.alarms.rematch(index, batch)
+                if changes:
+                    incident_changes += self.incidents.apply(changes, index, now, batch)
+                if job.kind == "tick":
+                    self.incidents.release_planned(now, index, batch, incident_changes)
+                    self.incidents.relevel(now, index, batch, incident_changes)
+                results.append(result)
+        except Exception as exc:  # a bug or bad state: the books are suspect, rebuild them
+            self._fail(jobs, exc)  # rounds already queued were built before: they still commit
             return
+        # Overlap: while the committer writes this round (the driver releases the GIL), the next
+        # round is applied to the books here. The bounded queue keeps at most two rounds in flight.
+        self.rounds.put(_Round(jobs, results, batch, incident_changes, started, self.epoch))
+
+    def _commit_loop(self) -> None:
+        while True:
+            done = self.rounds.get()
+            try:
+                if done is None:
+                    return
+                self._commit(done)
+            finally:
+                self.rounds.task_done()
+
+    def _commit(self, done: _Round) -> None:
+        if done.epoch <= self.failed_epoch:  # built on books a failed round had already changed
+            self._fail(done.jobs, RuntimeError("an earlier round failed"))
+            return
+        try:
+            with self.db.unit_of_work() as session:
+                done.batch.flush(session)
+        except Exception as exc:  # any storage failure: answer 503, rebuild state, go on
+            self.failed_epoch = done.epoch  # the rounds queued behind it fail too
+            self._fail(done.jobs, exc)
+            return
+        jobs = done.jobs
         self.stats["transactions"] += 1
         self.stats["events"] += sum(len(j.events) for j in jobs)
         for job in jobs:
             if job.events:
                 self.by_channel[job.channel] = self.by_channel.get(job.channel, 0) + len(job.events)
-        self.last_commit_seconds = time.perf_counter() - started
-        for job, result in zip(jobs, results, strict=True):
+        self.last_commit_seconds = time.perf_counter() - done.started
+        # publish before answering: a sender that waits for downstream work then finds it queued
+        self.bus.publish(ALARMS_STORED, [o.alarm_id for r in done.results if isinstance(r, list) for o in r])
+        if done.incident_changes:
+            self.bus.publish(INCIDENTS_CHANGED, done.incident_changes)
+        for job, result in zip(jobs, done.results, strict=True):
             job.future.set_result(result)
-        self.bus.publish(ALARMS_STORED, [o.alarm_id for r in results if isinstance(r, list) for o in r])
-        if incident_changes:
-            self.bus.publish(INCIDENTS_CHANGED, incident_changes)
+
+    def _fail(self, jobs: list[_Job], exc: Exception) -> None:
+        self.stats["failures"] += 1
+        log.error("pipeline round failed; state will be reloaded from the database", exc_info=exc)
+        error = Unavailable(f"storage failed, nothing kept; retry ({type(exc).__name__})")
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(error)
+        self.stale = True

@@ -321,7 +321,7 @@ class AlarmBook:
         self._clear(alarm, at, reason, by, batch)
         return AlarmChange("cleared", alarm, at)
 
-    def rematch(self, index: ImpactIndex, session: Session, batch: Batch) -> list[AlarmChange]:
+    def rematch(self, index: ImpactIndex, batch: Batch) -> list[AlarmChange]:
         """After an inventory change: re-match every active alarm; report those whose circuits changed."""
         changes = []
         for alarm in self.active.values():
@@ -332,7 +332,7 @@ class AlarmBook:
             if hits == alarm.hits:
                 continue
             alarm.hits = hits
-            session.execute(LINK.delete().where(LINK.c.alarm_id == alarm.id))
+            batch.delete(LINK, "alarm_id", alarm.id)
             self._write_links(alarm, index, batch)
             batch.update(ALARM, alarm.id, matched=bool(hits), circuit_count=len(hits))
             changes.append(AlarmChange("rematched", alarm, alarm.first_time))

@@ -1,0 +1,64 @@
+"""The pipeline when the database refuses a write: 503 for that round, nothing half-kept, recovery.
+
+The failure is real: a database trigger aborts inserting one alarm (SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from linewatch.context import Context
+from tests.alarms.test_scenarios import alarm, incidents, post
+from tests.conftest import ADMIN
+
+SQLITE_TRIGGER = """
+CREATE TRIGGER refuse_boom BEFORE INSERT ON alarm WHEN NEW.object = 'BOOM'
+BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END
+"""
+PG_TRIGGER = [
+    """CREATE FUNCTION refuse_boom() RETURNS trigger AS $$
+    BEGIN IF NEW.object = 'BOOM' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END
+    $$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER refuse_boom BEFORE INSERT ON alarm FOR EACH ROW EXECUTE FUNCTION refuse_boom()",
+]
+
+
+def _refuse_boom(ctx: Context, on: bool) -> None:
+    sqlite = ctx.db.url.startswith("sqlite")
+    with ctx.db.engine.begin() as conn:
+        if on:
+            for statement in [SQLITE_TRIGGER] if sqlite else PG_TRIGGER:
+                conn.execute(text(statement))
+        else:
+            conn.execute(text("DROP TRIGGER refuse_boom" + ("" if sqlite else " ON alarm")))
+            if not sqlite:
+                conn.execute(text("DROP FUNCTION refuse_boom()"))
+
+
+def test_a_refused_write_answers_503_keeps_nothing_and_the_pipeline_recovers(
+    small: Context, client: TestClient
+) -> None:
+    [first] = post(client, alarm("ACC-GL-1", "LOS", "GE0/2/1", "critical"))["ids"]
+    _refuse_boom(small, on=True)
+    refused = client.post(
+        "/api/v1/alarms",
+        json=[alarm("AGG-GL-2", "LOS", "GE0/2/5", "critical"), alarm("ACC-GL-1", "LOS", "BOOM")],
+        headers=ADMIN,
+    )
+    assert refused.status_code == 503, refused.text
+    assert "retry" in refused.json()["error"]
+    # nothing of the refused round is kept: not its good alarm, not its raw events
+    listed = client.get("/api/v1/alarms", headers=ADMIN).json()["items"]
+    assert [(a["ne"], a["object"]) for a in listed] == [("ACC-GL-1", "GE0/2/1")]
+    assert small.pipeline.stats["failures"] == 1
+
+    _refuse_boom(small, on=False)
+    # the books were reloaded: the good alarm of the refused round is new again, not a duplicate
+    ids = post(client, alarm("AGG-GL-2", "LOS", "GE0/2/5", "critical"), alarm("ACC-GL-1", "LOS", "BOOM"))["ids"]
+    assert post(client, alarm("ACC-GL-1", "LOS", "GE0/2/1", "critical"))["ids"] == [first]  # a duplicate
+    listed = client.get("/api/v1/alarms", headers=ADMIN).json()["items"]
+    assert sorted(a["id"] for a in listed) == sorted([first, *ids]) and len(set(ids)) == 2
+    assert {a["id"]: a["count"] for a in listed} == {first: 2, ids[0]: 1, ids[1]: 1}
+    circuits = {i["circuit"] for incident in incidents(client) for i in incident["impacts"]}
+    assert {"FZ-C001-DATA-1", "FZ-C003-DATA-1"} <= circuits
