@@ -17,6 +17,7 @@ from linewatch import __version__
 from linewatch.api import admin, alarms, cutovers, inventory, notify, reports, system, tickets, warnings
 from linewatch.context import Context
 from linewatch.core.errors import LinewatchError
+from linewatch.core.runtime import freeze_long_lived
 from linewatch.web import pages, stream, views
 
 log = logging.getLogger("linewatch")
@@ -26,6 +27,8 @@ def create_app(ctx: Context) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         ctx.start()
+        if ctx.settings.tune_gc:
+            freeze_long_lived()
         try:
             yield
         finally:

@@ -63,7 +63,7 @@ def serve(
 ) -> None:
     """Run the API, the web UI and every listener."""
     settings = _settings(
-        host=host, port=port, db=db, policy=policy, snmp_port=snmp_port, syslog_port=syslog_port
+        host=host, port=port, db=db, policy=policy, snmp_port=snmp_port, syslog_port=syslog_port, tune_gc=True
     )
     _run(settings)
 
@@ -105,7 +105,7 @@ def demo(
     db_path = workdir / "demo.db"
     counts = generate(csv_dir, scale=scale, seed=seed)
     typer.echo("generated " + ", ".join(f"{n} {name}" for name, n in counts.items()) + f" in {csv_dir}")
-    settings = _settings(db=f"sqlite:///{db_path}", port=port, host=host)
+    settings = _settings(db=f"sqlite:///{db_path}", port=port, host=host, tune_gc=True)
     ctx = build_context(settings)  # type: ignore[arg-type]
     report = _import(ctx, csv_dir, dry_run=False)
     if not report.ok:

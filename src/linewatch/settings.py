@@ -27,3 +27,4 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     max_upload_bytes: int = 256 * 1024 * 1024
     secure_cookies: bool = False  # set behind TLS
+    tune_gc: bool = False  # `serve` and `demo` turn it on: freeze the start-up heap (core/runtime.py)
