@@ -151,3 +151,26 @@ def peak_rss_mib(pid: int | None = None) -> float:
 
 def workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="linewatch-bench-"))
+
+
+RESULTS_ENV = "LINEWATCH_BENCH_RESULTS"  # set by bench/run_all.py: a JSON-lines file of figures
+
+
+def figure(
+    name: str, value: float, unit: str, target: float | None = None, *, higher_is_better: bool = True
+) -> None:
+    """Record one headline figure for bench/run_all.py (the benchmark still prints its own lines).
+    ``target`` is the figure the issues ask for; None = informative only."""
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    entry = {
+        "bench": Path(sys.argv[0]).stem,
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "target": target,
+        "higher_is_better": higher_is_better,
+    }
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, ensure_ascii=False) + "\n")

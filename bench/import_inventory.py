@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from common import figure
 from linewatch.context import build_context
 from linewatch.core.actor import SYSTEM
 from linewatch.demo.generator import generate
@@ -56,6 +57,7 @@ def main() -> None:
         report = import_inventory(session, ctx.clock, read, SYSTEM, dry_run=False)
     total = time.perf_counter() - started
     assert report.ok, report.errors[:10]
+    figure(f"inventory import, scale {args.scale:g}, {ctx.db.dialect}", rows / total, "rows/s")
     print(
         f"import into {ctx.db.dialect}: {rows:,} rows in {total:.1f} s (reading {read_s:.1f} s) "
         f"= {rows / total:,.0f} rows/s"
@@ -84,7 +86,9 @@ def main() -> None:
     total = time.perf_counter() - started
     assert again.ok
     print(f"re-import (all upserts): {rows:,} rows in {total:.1f} s = {rows / total:,.0f} rows/s")
-    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figure(f"importer peak RSS, scale {args.scale:g}", rss, "MiB")
+    print(f"peak RSS: {rss:,.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import pcic_inventory as pcic
-from common import fresh_database, peak_rss_mib, percentiles, request, server, workdir
+from common import figure, fresh_database, peak_rss_mib, percentiles, request, server, workdir
 
 PUBLISHED = (("PC", 0.227), ("GES", 0.305), ("PCMCI", 0.327), ("THP", 0.372))
 MANUAL = {"LINEWATCH_CLOCK": "manual"}
@@ -137,6 +137,9 @@ def realtime(port: int, ds: pcic.Dataset, events: list[pcic.Event], seconds: int
     )
     print(f"          batch latency {ms(percentiles(latencies))}; clock move {ms(percentiles(clocks))}")
     print(f"          lag behind 1× (answer − due) {ms(percentiles(lags))}, max {max(lags) * 1000:.1f} ms")
+    figure(
+        "PCIC replay at 1×: worst lag behind the log", max(lags) * 1000, "ms", 1000, higher_is_better=False
+    )
 
 
 def rss_now(pid: int) -> str:
@@ -173,6 +176,7 @@ def fast(port: int, process_pid: int, events: list[pcic.Event], size: int) -> tu
         latencies.append(post(port, conn, batch))
     wall = time.perf_counter() - started
     rss = peak_rss_mib(process_pid)
+    figure("PCIC microwave log replayed as fast as possible", len(events) / wall, "events/s")
     print(
         f"fast:     {len(events):,} events in {wall:.1f} s = {len(events) / wall:,.0f} events/s "
         f"(batches of {size:,}, clock moved before each; {len(latencies)} batches; "

@@ -24,6 +24,7 @@ from pyasn1.codec.ber import encoder
 from pysnmp.proto import api
 from sqlalchemy import text
 
+from common import figure
 from linewatch.context import build_context
 from linewatch.core.actor import SYSTEM
 from linewatch.ingest.snmp import (
@@ -197,6 +198,9 @@ def main() -> None:
         f"(last stored {done_seconds - send_seconds:.2f} s after the last send)",
     ]
     print("\n".join(lines))
+    where = f"{sent:,} at {args.rate:,.0f}/s, {ctx.db.dialect}"
+    figure(f"SNMP traps lost ({where})", lost, "traps", 0, higher_is_better=False)
+    figure(f"SNMP traps processed end to end ({where})", accepted / done_seconds, "traps/s")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from common import (
     build_network,
+    figure,
     fresh_database,
     peak_rss_mib,
     percentiles,
@@ -33,6 +34,7 @@ from common import (
 )
 
 TYPES = ["LOS", "ETH_LOS", "MS_AIS", "LINK_DOWN", "R_LOF"]
+LABEL = ""  # "scale 10, sqlite": names this run's figures
 
 
 def alarms_for(ports: list[tuple[str, str]], n: int, seed: int, severity: str = "critical") -> list[dict]:
@@ -89,6 +91,7 @@ def ms(values: dict[str, float]) -> str:
 def scenario_batch(port: int, ports: list[tuple[str, str]], total: int) -> None:
     batches = [alarms_for(ports, 1000, seed) for seed in range(total // 1000)]
     wall, latencies, accepted = run_clients(port, batches, clients=2)
+    figure(f"batch ingest, batches of 1,000 ({LABEL})", accepted / wall, "alarms/s", 20_000)
     print(
         f"batch:  {accepted:,} alarms in {wall:.2f} s = {accepted / wall:,.0f} alarms/s "
         f"(batches of 1,000, 2 clients; per batch {ms(percentiles(latencies))})"
@@ -98,6 +101,14 @@ def scenario_batch(port: int, ports: list[tuple[str, str]], total: int) -> None:
 def scenario_single(port: int, ports: list[tuple[str, str]], total: int) -> None:
     batches = [[a] for a in alarms_for(ports, total, 99)]
     wall, latencies, accepted = run_clients(port, batches, clients=16)
+    figure(f"one alarm per request, 16 clients ({LABEL})", accepted / wall, "alarms/s", 1_100)
+    figure(
+        f"one alarm per request p99 ({LABEL})",
+        percentiles(latencies)["p99"] * 1000,
+        "ms",
+        100,
+        higher_is_better=False,
+    )
     print(
         f"single: {accepted:,} requests in {wall:.2f} s = {accepted / wall:,.0f} alarms/s "
         f"(16 clients; {ms(percentiles(latencies))})"
@@ -143,6 +154,13 @@ def scenario_paced(port: int, ports: list[tuple[str, str]], seconds: int, rate: 
         if request(port, "GET", f"/api/v1/alarms/{alarm_id}", None, conn)[0] == 200
     )
     sent = sum(len(b) for b in pending)
+    figure(
+        f"receipt→readable p99 at {rate:,}/s ({LABEL})",
+        percentiles(latencies)["p99"] * 1000,
+        "ms",
+        1000,
+        higher_is_better=False,
+    )
     print(
         f"paced:  {sent:,} alarms in {wall:.2f} s = {sent / wall:,.0f} alarms/s offered {rate:,}/s; "
         f"receipt→readable {ms(percentiles(latencies))}; {readable}/{len(sample_ids)} samples read back"
@@ -181,6 +199,7 @@ def scenario_cut(port: int, folder: Path, total: int) -> None:
     stable = [i["id"] for i in first["items"]] == [i["id"] for i in again["items"]]
     biggest = max((len(i["impacts"]) for i in first["items"]), default=0)
     del sent_at
+    figure(f"{total:,}-alarm fibre cut settled ({LABEL})", last_answer, "s", 2, higher_is_better=False)
     print(
         f"cut:    {accepted:,} alarms on {len(downstream):,} ports behind {cut} in {wall:.2f} s "
         f"({accepted / wall:,.0f}/s); each batch settled ≤ {last_answer:.2f} s after it was sent "
@@ -201,6 +220,8 @@ def main() -> None:
     args = parser.parse_args()
     work = workdir()
     url = fresh_database(args.db, work)
+    global LABEL
+    LABEL = f"scale {args.scale:g}, {url.split(':')[0]}"
     started = time.perf_counter()
     folder = build_network(args.scale, url, work)
     ports = route_ports(folder)
@@ -218,7 +239,9 @@ def main() -> None:
                 scenario_paced(port, ports, seconds=10, rate=5000)
             elif name == "cut":
                 scenario_cut(port, folder, 50_000)
-        print(f"server peak RSS: {peak_rss_mib(process.pid):,.0f} MiB")
+        rss = peak_rss_mib(process.pid)
+        figure(f"server peak RSS in the storms ({LABEL})", rss, "MiB")
+        print(f"server peak RSS: {rss:,.0f} MiB")
 
 
 if __name__ == "__main__":

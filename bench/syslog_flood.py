@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import figure
 from linewatch.alarms.engine import Outcome
 from linewatch.alarms.normalise import AlarmEvent
 from linewatch.ingest.syslog import SyslogListener
@@ -116,6 +117,7 @@ def main() -> None:
     d = listener.diagnostics()
     print(f"sent {args.count} lines over {'UDP' if args.udp else 'TCP'} in {sent:.2f} s")
     print(f"processed {d['received']} in {elapsed:.2f} s: {d['received'] / elapsed:,.0f} lines/s")
+    figure(f"syslog lines processed ({'UDP' if args.udp else 'TCP'})", d["received"] / elapsed, "lines/s")
     print(f"matched {d['matched']}, unmatched {d['unmatched']}, accepted {d['accepted']}")
     print(f"rejected {d['rejected']}, dropped (backlog full) {d['dropped_queue_full']}")
     print(f"deliveries {d['deliveries']} (mean {d['accepted'] / max(d['deliveries'], 1):.0f} events each)")

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from common import build_network, fresh_database, peak_rss_mib, percentiles, workdir
+from common import build_network, figure, fresh_database, peak_rss_mib, percentiles, workdir
 from linewatch.context import Context, build_context
 from linewatch.core.actor import SYSTEM
 from linewatch.db.timers import Timer
@@ -177,6 +177,15 @@ def main() -> None:
     )
     print(f"timers fired: {fired_total:,} ({len(fired):,} rows marked fired)  {dict(sorted(kinds.items()))}")
     print(f"timer-firing throughput: {fired_total / fire_s:,.0f} timers/s of firing wall time")
+    figure(f"ticket timers fired ({where})", fired_total / fire_s, "timers/s")
+    figure(
+        f"timer lateness max ({where})",
+        max(late, default=0),
+        "s",
+        step.total_seconds(),
+        higher_is_better=False,
+    )
+    figure(f"due timers left unfired ({where})", len(overdue), "timers", 0, higher_is_better=False)
     step_p = percentiles(fire_batches)
     print(
         f"firing wall per step: p50 {step_p['p50'] * 1000:.0f} ms, p99 {step_p['p99'] * 1000:.0f} ms, "

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from linewatch.alarms.engine import AlarmBook, AlarmChange, Outcome
 from linewatch.alarms.normalise import AlarmEvent
 from linewatch.core.bus import EventBus
@@ -38,7 +40,13 @@ from linewatch.inventory.index import ImpactIndex
 log = logging.getLogger("linewatch.pipeline")
 MAX_EVENTS_PER_TRANSACTION = 20_000
 INCIDENTS_CHANGED = "incidents.changed"
+BUSY_ATTEMPTS = 3  # each waits the database's busy timeout
 ALARMS_STORED = "alarms.stored"
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
 
 
 class Unavailable(LinewatchError):
@@ -231,8 +239,17 @@ class Pipeline:
             self._fail(done.jobs, RuntimeError("an earlier round failed"))
             return
         try:
-            with self.db.unit_of_work() as session:
-                done.batch.flush(session)
+            for attempt in range(1, BUSY_ATTEMPTS + 1):
+                try:
+                    with self.db.unit_of_work() as session:
+                        done.batch.flush(session)
+                    break
+                except OperationalError as exc:
+                    # another writer held the lock past the busy timeout (a long dispatch round on a
+                    # loaded machine): the round is intact and the books agree with it, so wait again
+                    if attempt == BUSY_ATTEMPTS or not _is_busy(exc):
+                        raise
+                    log.warning("database busy; round of %d jobs retried (%d)", len(done.jobs), attempt)
         except Exception as exc:  # any storage failure: answer 503, rebuild state, go on
             self.failed_epoch = done.epoch  # the rounds queued behind it fail too
             self._fail(done.jobs, exc)
