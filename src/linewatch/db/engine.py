@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///var/linewatch.db"
+SLOW_WRITE_SECONDS = 1.0  # write transactions longer than this are logged (others queue behind them)
 log = logging.getLogger("linewatch.db")
 
 
@@ -75,6 +79,10 @@ class Database:
         self.write_engine = (
             make_engine(self.url, writer=True) if self.url.startswith("sqlite") else self.engine
         )
+        # SQLite: this process's writers take turns here. SQLite's busy handler polls with sleeps, so
+        # under four busy writer threads one could starve past the busy timeout ("database is
+        # locked") although each transaction is short; a lock hands the turn over at once.
+        self.write_turn: threading.RLock | None = threading.RLock() if self.url.startswith("sqlite") else None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._checkpointer: threading.Thread | None = None
@@ -86,7 +94,17 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
+        if self.write_turn is None:
+            with self._transaction() as session:
+                yield session
+        else:
+            with self.write_turn, self._transaction() as session:
+                yield session
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
         session = self.write_sessions()
+        started = time.perf_counter()
         try:
             yield session
             session.commit()
@@ -95,6 +113,20 @@ class Database:
             raise
         finally:
             session.close()
+            held = time.perf_counter() - started
+            if held > SLOW_WRITE_SECONDS:  # on SQLite every other writer waited this long
+                frame = sys._getframe(1)
+                while frame.f_back and frame.f_code.co_filename in (__file__, contextlib.__file__):
+                    frame = frame.f_back
+                caller = frame.f_code
+                log.warning(
+                    "slow write transaction: %.2f s in %s (%s:%d) on thread %s",
+                    held,
+                    caller.co_name,
+                    caller.co_filename.rsplit("/", 2)[-1],
+                    caller.co_firstlineno,
+                    threading.current_thread().name,
+                )
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

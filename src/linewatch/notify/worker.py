@@ -109,7 +109,7 @@ class NotifyWorker:
                 with self.db.reading() as session:  # the storm may have remembered what rolled back
                     self.storm = service.load_storm(session, self.env)
             finally:
-                if token is not None:
+                if token is not False:  # False: a periodic round, no queue item to mark done
                     self.kicks.task_done()
 
     def round(self) -> None:
