@@ -545,9 +545,11 @@ class IncidentBook:
         urgent = self.policy.dispatch.urgent_key_customers_down
         everyone: set[int] = set()
         counted: set[int] = set()
-        for _since, customer_id, access, _incident in self.key_down[
-            bisect.bisect_left(self.key_down, lo) : bisect.bisect_right(self.key_down, hi)
-        ]:
+        ledger = self.key_down
+        # walk the window by index: slicing would copy it whole (a storm puts every entry in one
+        # window) although the walk usually stops after a few entries
+        for position in range(bisect.bisect_left(ledger, lo), bisect.bisect_right(ledger, hi)):
+            _since, customer_id, access, _incident = ledger[position]
             everyone.add(customer_id)
             if access.upper() not in excluded:
                 counted.add(customer_id)
