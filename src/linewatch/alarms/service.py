@@ -20,6 +20,7 @@ from linewatch.core.clock import Clock
 from linewatch.core.errors import LinewatchError, NotFound
 from linewatch.db.audit import record
 from linewatch.inventory.choices import Role
+from linewatch.inventory.index import ImpactIndex
 from linewatch.inventory.models import Circuit, Customer
 
 MAX_DEAD_LETTER_PAYLOAD = 65536
@@ -107,6 +108,7 @@ def list_alarms(
     planned: bool | None = None,
     drill: bool | None = None,
     incident: int | None = None,
+    index: ImpactIndex | None = None,
 ) -> dict[str, Any]:
     """Newest first. Customer and circuit filters go through the alarm→circuit index."""
     if state not in ("active", "cleared", "all"):
@@ -146,24 +148,15 @@ def list_alarms(
     more = len(rows) > limit
     rows = rows[:limit]
     return {
-        "items": alarm_dicts(session, rows, suggestions),
+        "items": alarm_dicts(session, rows, suggestions, index),
         "next_cursor": str(rows[-1].id) if more else None,
     }
 
 
-def alarm_dicts(session: Session, rows: list[AlarmRecord], suggestions: Suggestions) -> list[dict[str, Any]]:
-    links: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
-    if rows:
-        query = (
-            select(AlarmCircuit.alarm_id, Circuit.code, Customer.code, Circuit.access, Circuit.service_type)
-            .join(Circuit, Circuit.id == AlarmCircuit.circuit_id)
-            .join(Customer, Customer.id == AlarmCircuit.customer_id)
-            .where(AlarmCircuit.alarm_id.in_([r.id for r in rows if r.circuit_count]))
-            .order_by(AlarmCircuit.alarm_id, Circuit.code)
-        )
-        for alarm_id, circuit, customer, access, service in session.execute(query):
-            if len(links[alarm_id]) < CIRCUITS_SHOWN:
-                links[alarm_id].append((circuit, customer, access, service))
+def alarm_dicts(
+    session: Session, rows: list[AlarmRecord], suggestions: Suggestions, index: ImpactIndex | None = None
+) -> list[dict[str, Any]]:
+    links = _links(session, [r.id for r in rows if r.circuit_count], index)
     out = []
     for r in rows:
         hits = links.get(r.id, [])
@@ -201,15 +194,55 @@ def alarm_dicts(session: Session, rows: list[AlarmRecord], suggestions: Suggesti
     return out
 
 
+Link = tuple[str, str, str, str]  # circuit code, customer code, access, service type
+
+
+def _links(session: Session, alarm_ids: list[int], index: ImpactIndex | None) -> dict[int, list[Link]]:
+    """Each alarm's circuits in code order (at most ``CIRCUITS_SHOWN``). Codes come from the
+    in-memory inventory index where it knows the circuit — a hub-port alarm hits dozens of
+    circuits, and joining thousands of link rows to the circuit table was most of a list's time."""
+    found: dict[int, list[Link]] = defaultdict(list)
+    if not alarm_ids:
+        return found
+    known = index.circuits if index is not None else {}
+    missing: set[int] = set()
+    pairs = session.execute(
+        select(AlarmCircuit.alarm_id, AlarmCircuit.circuit_id).where(AlarmCircuit.alarm_id.in_(alarm_ids))
+    ).all()
+    for _, circuit_id in pairs:
+        if circuit_id not in known:
+            missing.add(circuit_id)
+    from_db: dict[int, Link] = {}
+    if missing:  # circuits the index does not know (removed from inventory since, or no index)
+        query = (
+            select(Circuit.id, Circuit.code, Customer.code, Circuit.access, Circuit.service_type)
+            .join(Customer, Customer.id == Circuit.customer_id)
+            .where(Circuit.id.in_(missing))
+        )
+        from_db = {row[0]: tuple(row[1:]) for row in session.execute(query)}  # type: ignore[misc]
+    for alarm_id, circuit_id in pairs:
+        info = known.get(circuit_id)
+        if info is not None:
+            found[alarm_id].append((info.code, info.customer_code, info.access, info.service_type))
+        elif circuit_id in from_db:
+            found[alarm_id].append(from_db[circuit_id])
+    for hits in found.values():
+        hits.sort()
+        del hits[CIRCUITS_SHOWN:]
+    return found
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def get_alarm(session: Session, actor: Actor, alarm_id: int, suggestions: Suggestions) -> dict[str, Any]:
+def get_alarm(
+    session: Session, actor: Actor, alarm_id: int, suggestions: Suggestions, index: ImpactIndex | None = None
+) -> dict[str, Any]:
     row = session.scalar(_scope(select(AlarmRecord), actor).where(AlarmRecord.id == alarm_id))
     if row is None:
         raise NotFound(f"no alarm {alarm_id}")
-    result = alarm_dicts(session, [row], suggestions)[0]
+    result = alarm_dicts(session, [row], suggestions, index)[0]
     result["notes"] = [
         {"at": n.at.isoformat(), "by": n.by, "text": n.text}
         for n in session.scalars(

@@ -180,6 +180,7 @@ def list_alarms(
         planned=planned,
         drill=drill,
         incident=incident,
+        index=ctx.index,
     )
 
 
@@ -190,7 +191,7 @@ def get_alarm(
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return alarms.get_alarm(session, actor, alarm_id, ctx.suggestions)
+    return alarms.get_alarm(session, actor, alarm_id, ctx.suggestions, ctx.index)
 
 
 class AckBody(BaseModel):

@@ -1,4 +1,4 @@
-"""The pipeline when the database refuses a write: 503 for that round, nothing half-kept, recovery.
+"""The pipeline when the database refuses a write (503, nothing half-kept, recovery); how alarm lists read their circuits.
 
 The failure is real: a database trigger aborts inserting one alarm (SQLite and PostgreSQL).
 """
@@ -55,10 +55,36 @@ def test_a_refused_write_answers_503_keeps_nothing_and_the_pipeline_recovers(
 
     _refuse_boom(small, on=False)
     # the books were reloaded: the good alarm of the refused round is new again, not a duplicate
-    ids = post(client, alarm("AGG-GL-2", "LOS", "GE0/2/5", "critical"), alarm("ACC-GL-1", "LOS", "BOOM"))["ids"]
+    ids = post(client, alarm("AGG-GL-2", "LOS", "GE0/2/5", "critical"), alarm("ACC-GL-1", "LOS", "BOOM"))[
+        "ids"
+    ]
     assert post(client, alarm("ACC-GL-1", "LOS", "GE0/2/1", "critical"))["ids"] == [first]  # a duplicate
     listed = client.get("/api/v1/alarms", headers=ADMIN).json()["items"]
     assert sorted(a["id"] for a in listed) == sorted([first, *ids]) and len(set(ids)) == 2
     assert {a["id"]: a["count"] for a in listed} == {first: 2, ids[0]: 1, ids[1]: 1}
     circuits = {i["circuit"] for incident in incidents(client) for i in incident["impacts"]}
     assert {"FZ-C001-DATA-1", "FZ-C003-DATA-1"} <= circuits
+
+
+def test_alarm_lists_read_circuits_from_the_index_and_fall_back_to_the_database(
+    small: Context, client: TestClient
+) -> None:
+    """The index supplies circuit and customer codes; circuits it does not know (removed from the
+    inventory since) come from the database: both give the same answer."""
+    from linewatch.alarms import service
+    from linewatch.core.actor import SYSTEM
+    from linewatch.inventory.index import ImpactIndex
+
+    post(
+        client, alarm("ACC-GL-1", "LOS", "GE0/2/1", "critical"), alarm("OLT-TJ-1", "LOS", "0/1/1", "critical")
+    )
+    with small.db.reading() as session:
+        from_index = service.list_alarms(
+            session, SYSTEM, small.suggestions, limit=10, cursor=None, index=small.index
+        )
+        from_db = service.list_alarms(
+            session, SYSTEM, small.suggestions, limit=10, cursor=None, index=ImpactIndex()
+        )
+    assert from_index == from_db
+    assert {c for a in from_index["items"] for c in a["circuits"]} >= {"FZ-C001-DATA-1"}
+    assert {c for a in from_index["items"] for c in a["customers"]} >= {"C001", "C002"}
