@@ -1,4 +1,5 @@
-"""The pipeline when the database refuses a write (503, nothing half-kept, recovery); how alarm lists read their circuits.
+"""The pipeline when the database refuses a write (503, nothing half-kept, recovery), and how
+alarm lists read their circuits.
 
 The failure is real: a database trigger aborts inserting one alarm (SQLite and PostgreSQL).
 """
