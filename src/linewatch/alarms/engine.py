@@ -113,7 +113,9 @@ class AlarmBook:
                 AlarmRecord.flapping,
                 AlarmRecord.count,
                 AlarmRecord.planned,
-            ).where(AlarmRecord.state == AlarmState.ACTIVE.value)
+            )
+            .where(AlarmRecord.state == AlarmState.ACTIVE.value)
+            .execution_options(yield_per=10_000)  # streamed: 200,000 active alarms at scale 100
         )
         for row in rows:
             alarm = ActiveAlarm(

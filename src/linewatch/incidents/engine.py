@@ -171,15 +171,31 @@ class IncidentBook:
         for alarm in self.alarms.by_id.values():
             if alarm.incident_id in self.open:
                 self._attach(self.open[alarm.incident_id], alarm)
-        impacts = select(ImpactRecord).where(
-            ImpactRecord.until.is_(None), ImpactRecord.incident_id.in_(list(self.open) or [-1])
-        )
-        for impact in session.scalars(impacts):
-            incident = self.open[impact.incident_id]
-            incident.impacts[impact.circuit_id] = CurrentImpact(
-                impact.id, ImpactKind(impact.impact), impact.since
+        for incident in self.open.values():
+            # the next touch re-reads every circuit: the same answer as the per-circuit dirty set
+            # _attach built, without keeping a set per impact while the incident sleeps
+            incident.dirty = set()
+            incident.rebuild = True
+        # columns, streamed: at scale 100 the open impacts are hundreds of thousands of rows,
+        # and ORM objects for all of them at once were the peak of the server's memory
+        impacts = (
+            select(
+                ImpactRecord.id,
+                ImpactRecord.incident_id,
+                ImpactRecord.circuit_id,
+                IMPACT.c.impact,
+                IMPACT.c.since,
             )
-            self._ledger_add(incident, impact.circuit_id, index)
+            .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+            .where(ImpactRecord.until.is_(None), IncidentRecord.state == IncidentState.OPEN.value)
+            .execution_options(yield_per=10_000)
+        )
+        for impact_id, incident_id, circuit_id, kind, since in session.execute(impacts):
+            incident = self.open.get(incident_id)
+            if incident is None:
+                continue
+            incident.impacts[circuit_id] = CurrentImpact(impact_id, ImpactKind(kind), since)
+            self._ledger_add(incident, circuit_id, index)
         for incident in self.open.values():
             self._own(incident, now, index)
         self.ledger_added.clear()
