@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from linewatch.api.deps import get_ctx, require, user_actor
+from linewatch.api.reports import XLSX
 from linewatch.assurance import drills
 from linewatch.assurance import service as assurance
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.clock import parse_time
-from linewatch.core.errors import LinewatchError
+from linewatch.core.errors import LinewatchError, NotFound
 from linewatch.cutovers import service as cutovers
 from linewatch.tickets import service as tickets
 
@@ -144,21 +145,26 @@ def get_cutover(
         return cutovers.as_dict(session, cutovers.get(session, cutover_id), ctx.index)
 
 
-@router.get("/cutovers/{cutover_id}/notice.csv")
-def notice_csv(
+@router.get("/cutovers/{cutover_id}/notice.{fmt}")
+def notice_export(
     cutover_id: int,
+    fmt: str,
     lang: str = Query("zh", pattern="^(zh|en)$"),
     _actor: Actor = Depends(user_actor),
     ctx: Context = Depends(get_ctx),
 ) -> Response:
+    """The customer notice table as CSV or Excel (formula-like text neutralised in both)."""
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound(f"no notice format {fmt!r} (csv or xlsx)")
     with ctx.db.reading() as session:
         cutover = cutovers.get(session, cutover_id)
-        text = cutovers.notice_csv(cutovers.notice_rows(session, cutover, ctx.index, lang), lang)
+        rows = cutovers.notice_rows(session, cutover, ctx.index, lang)
+    disposition = {"Content-Disposition": f'attachment; filename="notice-{cutover_id}.{fmt}"'}
+    if fmt == "xlsx":
+        return Response(cutovers.notice_xlsx(rows, lang), media_type=XLSX, headers=disposition)
     # a BOM so Excel opens the Chinese columns as UTF-8
     return Response(
-        "\ufeff" + text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="notice-{cutover_id}.csv"'},
+        "\ufeff" + cutovers.notice_csv(rows, lang), media_type="text/csv; charset=utf-8", headers=disposition
     )
 
 
