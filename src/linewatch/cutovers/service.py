@@ -25,7 +25,7 @@ from linewatch.cutovers.windows import ActiveWindow, PlannedWindows
 from linewatch.db import audit
 from linewatch.incidents.models import IncidentRecord
 from linewatch.inventory.index import ImpactIndex, port_key
-from linewatch.inventory.models import Customer
+from linewatch.inventory.models import Customer, Port, Route, RouteHop
 from linewatch.tickets.models import Ticket, TicketCircuit
 
 
@@ -397,9 +397,22 @@ def get(session: Session, cutover_id: int) -> Cutover:
 
 # ---------------------------------------------------------------------- planned windows
 def refresh_windows(session: Session, windows: PlannedWindows, index: ImpactIndex) -> None:
-    """Rebuild the alarm book's lookup from every scheduled cutover (cheap: a few hundred rows)."""
-    rows = session.scalars(select(Cutover).where(Cutover.state == CutoverState.SCHEDULED.value))
-    windows.replace([ActiveWindow(c.id, c.window_start, c.window_end, resources_of(c, index)) for c in rows])
+    """Rebuild the alarm book's lookup from every scheduled cutover (cheap: a few hundred rows).
+    Declared circuits add their routes' ports that carry nothing else (:func:`rules.dedicated_ports`)."""
+    active = []
+    for cutover in session.scalars(select(Cutover).where(Cutover.state == CutoverState.SCHEDULED.value)):
+        declared = resources_of(cutover, index)
+        if declared.circuits:
+            hops = session.execute(
+                select(RouteHop.ne_id, Port.name)
+                .join(Route, Route.id == RouteHop.route_id)
+                .join(Port, Port.id == RouteHop.port_id)
+                .where(Route.circuit_id.in_(declared.circuits))
+            )
+            ports = rules.dedicated_ports(declared.circuits, [(ne, name) for ne, name in hops], index)
+            declared = rules.Resources(declared.nes, declared.ports | ports, declared.circuits)
+        active.append(ActiveWindow(cutover.id, cutover.window_start, cutover.window_end, declared))
+    windows.replace(active)
 
 
 # ---------------------------------------------------------------------- the six answering rules
