@@ -127,11 +127,14 @@ def cancel_cutover(
 
 @router.get("/cutovers")
 def list_cutovers(
-    since: str | None = None, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+    since: str | None = None,
+    lang: str = Query("zh", pattern="^(zh|en)$"),
+    _actor: Actor = Depends(user_actor),
+    ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         items = [
-            cutovers.as_dict(session, c, ctx.index)
+            cutovers.as_dict(session, c, ctx.index, lang)
             for c in cutovers.listing(session, _time(ctx, since, "since"))
         ]
     return {"items": items}
@@ -139,10 +142,13 @@ def list_cutovers(
 
 @router.get("/cutovers/{cutover_id}")
 def get_cutover(
-    cutover_id: int, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+    cutover_id: int,
+    lang: str = Query("zh", pattern="^(zh|en)$"),
+    _actor: Actor = Depends(user_actor),
+    ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
-        return cutovers.as_dict(session, cutovers.get(session, cutover_id), ctx.index)
+        return cutovers.as_dict(session, cutovers.get(session, cutover_id), ctx.index, lang)
 
 
 @router.get("/cutovers/{cutover_id}/notice.{fmt}")

@@ -362,6 +362,7 @@ def as_dict(session: Session, cutover: Cutover, index: ImpactIndex, lang: str = 
         "short_notice": cutover.short_notice,
         "state": cutover.state,
         "resources": cutover.resources,
+        "description": cutover.description,
         "affected_circuits": _effects(session, cutover, index),
         "affected_customers": sorted({r["customer"] for r in rows}),
         "notice": rows,
