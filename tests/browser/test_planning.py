@@ -178,3 +178,28 @@ def test_a_drill_runs_its_timed_script_and_reports_milestones(new_page: Any, liv
     expect(page.locator("#drill-rows tr td").nth(3)).to_have_text("2/2")
     page.screenshot(path=str(SCREENSHOTS / "drill-report.png"), full_page=True)
     assert page.locator("main img").count() == 0 and page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_the_planning_pages_in_english_and_who_may_open_them(new_page: Any, live: Live) -> None:
+    live.user("D01", staff="D01")
+    live.user("eng", role="engineer")
+    page = new_page(lang="en")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, "D01")
+    for path, title in (("/cutovers", "Cutovers"), ("/assurance", "Assurance"), ("/drills", "Drills")):
+        page.goto(path)
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        expect(page.locator("h1")).to_contain_text(title)
+        expect(page.locator("a.navlink.on")).to_have_text(title)
+    page.goto("/cutovers")
+    expect(page.locator(".calendar .day").first.locator(".date")).to_have_text("Mon 02/03")
+    assert errors == []
+    other = new_page()
+    login(other, "eng")
+    expect(other.locator("a.navlink[href='/drills']")).to_have_count(0)
+    response = other.goto("/drills")
+    assert response is not None and response.status == 403
+    other.goto("/cutovers")  # engineers read the plan but do not register
+    expect(other.locator("body")).to_have_attribute("data-ready", "1")
+    expect(other.locator("#cutover-form")).to_have_count(0)
