@@ -18,7 +18,7 @@ from linewatch.api import admin, alarms, cutovers, inventory, notify, reports, s
 from linewatch.context import Context
 from linewatch.core.errors import LinewatchError
 from linewatch.core.runtime import freeze_long_lived
-from linewatch.web import pages, stream, views
+from linewatch.web import pages, planning, stream, views
 
 log = logging.getLogger("linewatch")
 
@@ -87,5 +87,6 @@ def create_app(ctx: Context) -> FastAPI:
     stream.install(app, ctx)
     app.include_router(pages.router)
     app.include_router(views.router)
+    app.include_router(planning.router)
     app.mount("/static", StaticFiles(packages=[("linewatch.web", "static")]), name="static")
     return app

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from linewatch.alarms import knowledge
 from linewatch.alarms.service import reject
+from linewatch.assurance import drills
 from linewatch.assurance import service as assurance
 from linewatch.assurance.service import AssuranceScopes
 from linewatch.core.bus import INVENTORY_CHANGED, EventBus
@@ -47,6 +48,7 @@ class Context:
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
     windows: PlannedWindows = field(init=False)  # cutover windows the alarm book consults
     scopes: AssuranceScopes = field(default_factory=AssuranceScopes)  # … and the incident book
+    drill_steps: drills.StepRunner = field(init=False)  # timed drill steps, on the timers
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.db, self.clock, self.policy, self.bus, lambda: self.index)
@@ -63,6 +65,8 @@ class Context:
         self.pipeline.incidents.assurance_check = self.scopes.covering
         self.pipeline.incidents.still_planned = self.windows.still_covers
         self.downstream.hooks.append(assurance.notify_team(self.clock))
+        self.drill_steps = drills.StepRunner(self.clock.tz, self.policy.alarms.type_aliases)
+        self.downstream.handlers[drills.OWNER] = self.drill_steps.on_timer
 
     def dead_letter(self, channel: str, remote: str, reason: str, payload: bytes | str) -> None:
         with self.db.unit_of_work() as session:
@@ -95,7 +99,13 @@ class Context:
         with self.db.unit_of_work() as session:
             early_warnings.ensure_reviews(session, self.policy, self.clock.tz, self.clock.now())
         self.downstream.fire_timers()
+        self.run_drill_steps()
         self.notifier.kick()  # deferred and retried messages may have fallen due
+
+    def run_drill_steps(self) -> None:
+        """Timed drill steps whose timers fired: injected now, outside the timers' transaction."""
+        if self.drill_steps.run(self.db, self.clock, self.pipeline.submit):
+            self.downstream.join()
 
     def settle(self) -> None:
         """Wait until the work started by earlier calls is done downstream (tests, drills)."""
@@ -114,6 +124,9 @@ class Context:
             self.pipeline.start()
             self.downstream.start()
             self.downstream.fire_timers()  # whatever fell due while the server was down
+            with self.db.reading() as session:
+                self.drill_steps.recover(session, self.clock.now())
+            self.run_drill_steps()
             self.notifier.start()
             if not self.clock.manual:
                 self.ticker = Ticker(self.on_tick)

@@ -93,6 +93,39 @@ def test_an_open_fault_rises_when_the_period_begins(small: Context, client: Test
     [after] = incidents(client)
     assert after["assurance"]["name"] == "青运会重保"
     assert after["level"] == raise_level(Level(before["level"]), 1).value
+    assert before["assurance_history"] == []
+    [entry] = after["assurance_history"]
+    assert entry["name"] == "青运会重保" and entry["level"] == 2 and entry["raised_to"] == after["level"]
+    assert entry["since"] == at(0, 1, day=11).isoformat() and entry["until"] is None
+
+
+def test_assurance_history_records_each_period_and_when_it_ended(small: Context, client: TestClient) -> None:
+    period(client, name="峰会", end=at(12, day=11).isoformat(), scope={"customers": ["C003"]})
+    period(
+        client,
+        name="青运会",
+        level=1,
+        start=at(12, day=11).isoformat(),
+        scope={"circuits": ["FZ-C003-DATA-1"]},
+    )
+    advance_to(client, small, at(9, day=11))
+    post_alarm(client, small, **C003_LOS)
+    advance_to(client, small, at(12, 5, day=11))  # 峰会 ended at 12:00; 青运会 began then
+    [incident] = incidents(client)
+    first, second = incident["assurance_history"]
+    assert (first["name"], first["since"], first["until"]) == (
+        "峰会",
+        at(9, day=11).isoformat(),
+        at(12, 5, day=11).isoformat(),
+    )
+    assert (second["name"], second["level"], second["until"]) == ("青运会", 1, None)
+    assert incident["assurance"]["name"] == "青运会"
+    advance_to(client, small, at(0, 1, day=13))  # every period over: the history stays, closed
+    [later] = incidents(client)
+    assert later["assurance"] is None
+    assert [e["until"] for e in later["assurance_history"]] == [first["until"], at(0, 1, day=13).isoformat()]
+    response = client.get(f"/api/v1/incidents/{incident['id']}", headers=ADMIN)
+    assert response.status_code == 200 and len(response.json()["assurance_history"]) == 2
 
 
 def test_validation(small: Context, client: TestClient) -> None:

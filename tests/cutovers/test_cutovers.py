@@ -6,7 +6,9 @@ import csv
 import io
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
+from linewatch.api.reports import XLSX
 from linewatch.context import Context
 from tests.conftest import ADMIN
 from tests.cutovers.helpers import cutover_body, register
@@ -100,6 +102,25 @@ def test_notice_csv_export(small: Context, client: TestClient) -> None:
     assert rows[1][6] == "业务中断" and rows[1][9] == "机房整治"
     english = client.get(f"/api/v1/cutovers/{got['id']}/notice.csv?lang=en", headers=ADMIN).text
     assert "task no." in english and "interruption" in english
+
+
+def test_notice_excel_export_neutralises_formulas(small: Context, client: TestClient) -> None:
+    formula = '=HYPERLINK("http://evil.example","点我")'
+    got = register(client, formula, resources={"nes": ["ACC-GL-1"]}, region="-2+3")
+    response = client.get(f"/api/v1/cutovers/{got['id']}/notice.xlsx", headers=ADMIN)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == XLSX
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][0] == "割接任务编号" and len(rows) == 3
+    assert rows[1][0] == "'" + formula and sheet["A2"].data_type == "s"  # text, never a formula
+    assert rows[1][3] == "FZ-C001-DATA-1" and rows[1][6] == "业务中断" and rows[1][7] == 30
+    assert rows[1][8] == "'-2+3"
+    english = client.get(f"/api/v1/cutovers/{got['id']}/notice.xlsx?lang=en", headers=ADMIN)
+    assert load_workbook(io.BytesIO(english.content)).worksheets[0]["A1"].value == "task no."
+    csv_text = client.get(f"/api/v1/cutovers/{got['id']}/notice.csv", headers=ADMIN).text
+    assert list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))[1][0] == "'" + formula
+    assert client.get(f"/api/v1/cutovers/{got['id']}/notice.pdf", headers=ADMIN).status_code == 404
 
 
 def test_cancel(small: Context, client: TestClient) -> None:

@@ -178,3 +178,29 @@ def test_extending_the_window_keeps_the_fault_planned(small: Context, client: Te
     assert tickets(client) == []
     advance_to(client, small, in_window(13))
     assert len(tickets(client)) == 1
+
+
+def test_circuit_only_cutover_marks_alarms_on_its_own_ports_planned(
+    small: Context, client: TestClient
+) -> None:
+    # FZ-C003-DATA-1 runs AGG-GL-2:GE0/2/5 → CORE-1; that port carries nothing else
+    register(client, resources={"circuits": ["FZ-C003-DATA-1"]})
+    advance_to(client, small, in_window(10, 5))
+    post_alarm(client, small, ne="AGG-GL-2", object="GE0/2/5", type="LOS")
+    assert planned_alarms(small) == [True]
+    assert incidents(client)[0]["planned"] is True and tickets(client) == []
+    advance_to(client, small, in_window(12))  # still down when the window closes: a fault
+    assert incidents(client)[0]["planned"] is False
+
+
+def test_circuit_only_cutover_leaves_shared_ports_and_whole_nes_as_faults(
+    small: Context, client: TestClient
+) -> None:
+    # FZ-C001-VOICE-1: ACC-GL-1:GE0/1/1 is its own; AGG-GL-1:GE0/1/0 also carries DATA-1's primary
+    register(client, resources={"circuits": ["FZ-C001-VOICE-1"]})
+    advance_to(client, small, in_window(10, 5))
+    post_alarm(client, small, ne="ACC-GL-1", object="GE0/1/1", type="LOS")
+    post_alarm(client, small, ne="CORE-1", object="", type="NE_DOWN")  # the NE was not declared
+    post_alarm(client, small, **LOS)  # the shared uplink: DATA-1 was not announced
+    assert planned_alarms(small) == [True, False, False]
+    assert len(tickets(client)) == 1  # the key customer's DATA-1 is hurt: dispatched at once

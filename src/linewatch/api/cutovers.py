@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from linewatch.api.deps import get_ctx, require, user_actor
+from linewatch.api.reports import XLSX
 from linewatch.assurance import drills
 from linewatch.assurance import service as assurance
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.clock import parse_time
-from linewatch.core.errors import LinewatchError
+from linewatch.core.errors import LinewatchError, NotFound, ValidationFailed
 from linewatch.cutovers import service as cutovers
 from linewatch.tickets import service as tickets
 
@@ -126,11 +127,14 @@ def cancel_cutover(
 
 @router.get("/cutovers")
 def list_cutovers(
-    since: str | None = None, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+    since: str | None = None,
+    lang: str = Query("zh", pattern="^(zh|en)$"),
+    _actor: Actor = Depends(user_actor),
+    ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         items = [
-            cutovers.as_dict(session, c, ctx.index)
+            cutovers.as_dict(session, c, ctx.index, lang)
             for c in cutovers.listing(session, _time(ctx, since, "since"))
         ]
     return {"items": items}
@@ -138,27 +142,35 @@ def list_cutovers(
 
 @router.get("/cutovers/{cutover_id}")
 def get_cutover(
-    cutover_id: int, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
-) -> dict[str, Any]:
-    with ctx.db.reading() as session:
-        return cutovers.as_dict(session, cutovers.get(session, cutover_id), ctx.index)
-
-
-@router.get("/cutovers/{cutover_id}/notice.csv")
-def notice_csv(
     cutover_id: int,
     lang: str = Query("zh", pattern="^(zh|en)$"),
     _actor: Actor = Depends(user_actor),
     ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    with ctx.db.reading() as session:
+        return cutovers.as_dict(session, cutovers.get(session, cutover_id), ctx.index, lang)
+
+
+@router.get("/cutovers/{cutover_id}/notice.{fmt}")
+def notice_export(
+    cutover_id: int,
+    fmt: str,
+    lang: str = Query("zh", pattern="^(zh|en)$"),
+    _actor: Actor = Depends(user_actor),
+    ctx: Context = Depends(get_ctx),
 ) -> Response:
+    """The customer notice table as CSV or Excel (formula-like text neutralised in both)."""
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound(f"no notice format {fmt!r} (csv or xlsx)")
     with ctx.db.reading() as session:
         cutover = cutovers.get(session, cutover_id)
-        text = cutovers.notice_csv(cutovers.notice_rows(session, cutover, ctx.index, lang), lang)
+        rows = cutovers.notice_rows(session, cutover, ctx.index, lang)
+    disposition = {"Content-Disposition": f'attachment; filename="notice-{cutover_id}.{fmt}"'}
+    if fmt == "xlsx":
+        return Response(cutovers.notice_xlsx(rows, lang), media_type=XLSX, headers=disposition)
     # a BOM so Excel opens the Chinese columns as UTF-8
     return Response(
-        "\ufeff" + text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="notice-{cutover_id}.csv"'},
+        "\ufeff" + cutovers.notice_csv(rows, lang), media_type="text/csv; charset=utf-8", headers=disposition
     )
 
 
@@ -225,10 +237,17 @@ def get_assurance(
         return assurance.as_dict(assurance.get(session, period_id))
 
 
+class TimedStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    after_minutes: int = Field(..., ge=1, le=7 * 24 * 60)
+    alarms: list[Any] = Field(..., min_length=1, max_length=1000)
+
+
 class DrillBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(..., min_length=1, max_length=200)
     alarms: list[Any] = Field(..., min_length=1, max_length=1000)
+    steps: list[TimedStep] = Field(default_factory=list, max_length=100)  # raise/clear at +N minutes
 
 
 class DrillStep(BaseModel):
@@ -247,11 +266,38 @@ def _inject(ctx: Context, items: list[Any]) -> list[int]:
 def start_drill(
     body: DrillBody, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
 ) -> JSONResponse:
+    now, aliases = ctx.clock.now(), ctx.policy.alarms.type_aliases
+    for number, step in enumerate(body.steps, 1):  # the whole script is checked before anything runs
+        try:
+            drills.scripted_events(step.alarms, now, ctx.clock.tz, aliases)
+        except LinewatchError as exc:
+            where = f"step {number} (+{step.after_minutes} min)"
+            raise ValidationFailed(f"{where}: {exc.message}", detail=exc.detail) from exc
     alarm_ids = _inject(ctx, body.alarms)
+    timed = [(step.after_minutes, step.alarms) for step in body.steps]
     with ctx.db.unit_of_work() as session:
-        drill = drills.record(session, ctx.clock, actor, body.name, body.alarms, alarm_ids)
-        result = {"id": drill.id, "name": drill.name, "alarm_ids": drill.alarm_ids}
+        drill = drills.record(session, ctx.clock, actor, body.name, body.alarms, alarm_ids, timed)
+        result = _drill(drill)
     return JSONResponse(result, status_code=201)
+
+
+def _drill(drill: Any) -> dict[str, Any]:
+    return {
+        "id": drill.id,
+        "name": drill.name,
+        "started_at": drill.started_at.isoformat(),
+        "started_by": drill.started_by,
+        "alarm_ids": drill.alarm_ids,
+        "steps": drills.steps_of(drill),
+    }
+
+
+@router.get("/drills")
+def list_drills(
+    _actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    with ctx.db.reading() as session:
+        return {"items": [_drill(d) for d in drills.listing(session)]}
 
 
 @router.post("/drills/{drill_id}/steps")
@@ -267,7 +313,7 @@ def drill_step(
     alarm_ids = _inject(ctx, body.alarms)
     with ctx.db.unit_of_work() as session:
         drill = drills.add_step(session, ctx.clock, actor, drill_id, body.alarms, alarm_ids)
-        return {"id": drill.id, "name": drill.name, "alarm_ids": drill.alarm_ids}
+        return _drill(drill)
 
 
 @router.get("/drills/{drill_id}/report")

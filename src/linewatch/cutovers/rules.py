@@ -85,6 +85,19 @@ def effects(resources: Resources, index: ImpactIndex) -> dict[int, CircuitEffect
     return out
 
 
+def dedicated_ports(
+    circuits: frozenset[int], hops: Iterable[tuple[int, str]], index: ImpactIndex
+) -> frozenset[tuple[int, str]]:
+    """The (NE, port) hops of the declared circuits' routes that carry no other circuit: an alarm
+    there hurts only the declared work, so it is planned. A shared port (an uplink carrying other
+    customers too) stays outside: an impact beyond the declared circuits is a fault from the start."""
+    return frozenset(
+        (ne_id, port_key(port))
+        for ne_id, port in hops
+        if {hit.circuit_id for hit in index.hits(ne_id, port)} <= circuits
+    )
+
+
 def covers(resources: Resources, ne_id: int | None, obj: str, ne_level: bool) -> bool:
     """Is an alarm on this NE/object inside the declared resources? An NE-level alarm is inside only
     when the whole NE was declared (a port's work does not explain its NE going dark)."""

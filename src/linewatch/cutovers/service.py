@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from openpyxl import Workbook
 from sqlalchemy import case, delete, select
 from sqlalchemy.orm import Session
 
 from linewatch.assurance import service as assurance
 from linewatch.core.actor import Actor
 from linewatch.core.errors import Conflict, NotFound, ValidationFailed
+from linewatch.core.spreadsheet import safe
 from linewatch.cutovers import rules
 from linewatch.cutovers.choices import Cause, CircuitEffect, CutoverState, ImpactType
 from linewatch.cutovers.models import Cutover, CutoverCircuit
@@ -22,7 +25,7 @@ from linewatch.cutovers.windows import ActiveWindow, PlannedWindows
 from linewatch.db import audit
 from linewatch.incidents.models import IncidentRecord
 from linewatch.inventory.index import ImpactIndex, port_key
-from linewatch.inventory.models import Customer
+from linewatch.inventory.models import Customer, Port, Route, RouteHop
 from linewatch.tickets.models import Ticket, TicketCircuit
 
 
@@ -262,6 +265,20 @@ def notice_rows(
     return rows
 
 
+# the notice row's keys in column order (DOMAIN 6: task no., customer, circuit, window, impact and
+# duration, region, cause)
+NOTICE_KEYS = (
+    "task_no",
+    "customer",
+    "customer_name",
+    "circuit",
+    "window_start",
+    "window_end",
+    "impact_label",
+    "expected_minutes",
+    "region",
+    "cause_label",
+)
 NOTICE_COLUMNS = {
     "zh": [
         "割接任务编号",
@@ -290,30 +307,29 @@ NOTICE_COLUMNS = {
 }
 
 
+def _notice_cells(rows: list[dict[str, Any]], lang: str) -> Iterator[list[object]]:
+    """The header, then one row per notice line, each cell neutralised for spreadsheets."""
+    yield list(NOTICE_COLUMNS["zh" if lang.startswith("zh") else "en"])
+    for r in rows:
+        cells = [r[key] for key in NOTICE_KEYS]
+        yield [safe(c) for c in cells]
+
+
 def notice_csv(rows: list[dict[str, Any]], lang: str = "zh") -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(NOTICE_COLUMNS["zh" if lang.startswith("zh") else "en"])
-    for r in rows:
-        cells = [
-            r["task_no"],
-            r["customer"],
-            r["customer_name"],
-            r["circuit"],
-            r["window_start"],
-            r["window_end"],
-            r["impact_label"],
-            r["expected_minutes"],
-            r["region"],
-            r["cause_label"],
-        ]
-        writer.writerow([_neutralise(str(c)) for c in cells])
+    csv.writer(out).writerows(_notice_cells(rows, lang))
     return out.getvalue()
 
 
-def _neutralise(cell: str) -> str:
-    """Spreadsheet formula injection: a cell starting with = + - @ is shown as text."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
+def notice_xlsx(rows: list[dict[str, Any]], lang: str = "zh") -> bytes:
+    """The same table as an Excel workbook (one sheet); times stay RFC 3339 text, as in the CSV."""
+    wb = Workbook(write_only=True)
+    sheet = wb.create_sheet("割接通知" if lang.startswith("zh") else "cutover notice")
+    for cells in _notice_cells(rows, lang):
+        sheet.append(cells)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 def conflicts_of(session: Session, cutover: Cutover, index: ImpactIndex) -> list[dict[str, Any]]:
@@ -346,6 +362,7 @@ def as_dict(session: Session, cutover: Cutover, index: ImpactIndex, lang: str = 
         "short_notice": cutover.short_notice,
         "state": cutover.state,
         "resources": cutover.resources,
+        "description": cutover.description,
         "affected_circuits": _effects(session, cutover, index),
         "affected_customers": sorted({r["customer"] for r in rows}),
         "notice": rows,
@@ -381,9 +398,22 @@ def get(session: Session, cutover_id: int) -> Cutover:
 
 # ---------------------------------------------------------------------- planned windows
 def refresh_windows(session: Session, windows: PlannedWindows, index: ImpactIndex) -> None:
-    """Rebuild the alarm book's lookup from every scheduled cutover (cheap: a few hundred rows)."""
-    rows = session.scalars(select(Cutover).where(Cutover.state == CutoverState.SCHEDULED.value))
-    windows.replace([ActiveWindow(c.id, c.window_start, c.window_end, resources_of(c, index)) for c in rows])
+    """Rebuild the alarm book's lookup from every scheduled cutover (cheap: a few hundred rows).
+    Declared circuits add their routes' ports that carry nothing else (:func:`rules.dedicated_ports`)."""
+    active = []
+    for cutover in session.scalars(select(Cutover).where(Cutover.state == CutoverState.SCHEDULED.value)):
+        declared = resources_of(cutover, index)
+        if declared.circuits:
+            hops = session.execute(
+                select(RouteHop.ne_id, Port.name)
+                .join(Route, Route.id == RouteHop.route_id)
+                .join(Port, Port.id == RouteHop.port_id)
+                .where(Route.circuit_id.in_(declared.circuits))
+            )
+            ports = rules.dedicated_ports(declared.circuits, [(ne, name) for ne, name in hops], index)
+            declared = rules.Resources(declared.nes, declared.ports | ports, declared.circuits)
+        active.append(ActiveWindow(cutover.id, cutover.window_start, cutover.window_end, declared))
+    windows.replace(active)
 
 
 # ---------------------------------------------------------------------- the six answering rules

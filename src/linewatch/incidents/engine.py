@@ -107,6 +107,8 @@ class OpenIncident:
     nes: set[int] = field(default_factory=set)
     planned: bool = False  # opened by an alarm inside a cutover's window (not dispatched while so)
     assurance_id: int | None = None  # the assurance period raising its level, as last written
+    # every period that raised it: {id, name, level, raised_to, since, until} (until null: still in)
+    assurance_history: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,7 @@ class IncidentBook:
                 saved_key_down=row.key_customers_down,
                 planned=row.planned,
                 assurance_id=(row.assurance or {}).get("id"),  # type: ignore[arg-type]
+                assurance_history=list(row.assurance_history or []),
             )
             self.open[row.id] = incident
         for alarm in self.alarms.by_id.values():
@@ -324,6 +327,7 @@ class IncidentBook:
                 "planned": alarm.planned,
                 "drill": alarm.drill,
                 "assurance": None,
+                "assurance_history": None,
                 "updated_at": at,
             },
         )
@@ -624,7 +628,10 @@ class IncidentBook:
                 assurance = (
                     None if period is None else {"id": period.id, "name": period.name, "level": period.level}
                 )
-                batch.update(INCIDENT, incident.id, assurance=assurance)
+                incident.assurance_history = _history(incident.assurance_history, period, level, now)
+                batch.update(
+                    INCIDENT, incident.id, assurance=assurance, assurance_history=incident.assurance_history
+                )
                 if period is not None:  # downstream notifies the assurance team
                     out.append(IncidentChange("assurance", incident.id, level.value, now))
             previous = incident.level
@@ -639,6 +646,19 @@ class IncidentBook:
             )
             if level is not previous:
                 out.append(IncidentChange("level_changed", incident.id, level.value, now))
+
+
+def _history(
+    history: list[dict[str, object]], period: Protecting | None, level: Level, now: datetime
+) -> list[dict[str, object]]:
+    """The incident's assurance history after its period changed: the open entry ends now, and
+    the new period (if any) starts one, with the level it raised the incident to."""
+    at = now.isoformat()
+    closed = [entry if entry.get("until") else {**entry, "until": at} for entry in history]
+    if period is None:
+        return closed
+    entry = {"id": period.id, "name": period.name, "level": period.level, "raised_to": level.value}
+    return [*closed, {**entry, "since": at, "until": None}]
 
 
 def _overlaps(span: tuple[datetime, datetime] | None, lo: datetime, hi: datetime) -> bool:

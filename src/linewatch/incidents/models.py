@@ -32,6 +32,8 @@ class IncidentRecord(Base):
     planned: Mapped[bool] = mapped_column(Boolean, default=False)
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
     assurance: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    # the assurance periods (重保) that raised it, and when: [{id, name, level, raised_to, since, until}]
+    assurance_history: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

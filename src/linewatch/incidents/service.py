@@ -99,6 +99,7 @@ def incident_dicts(session: Session, rows: list[IncidentRecord], now: datetime) 
             "planned": r.planned,
             "drill": r.drill,
             "assurance": r.assurance,
+            "assurance_history": r.assurance_history or [],
         }
         for r in rows
     ]

@@ -6,17 +6,8 @@ import io
 
 from openpyxl import Workbook
 
+from linewatch.core.spreadsheet import safe
 from linewatch.reports.figures import Report
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(value: object) -> object:
-    """Neutralise spreadsheet formula injection: text that Excel would read as a formula (a
-    customer name like ``=HYPERLINK(...)``) gets a leading apostrophe and stays text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _sheet_title(name: str) -> str:

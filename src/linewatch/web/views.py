@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from linewatch.access import service as access
+from linewatch.api.cutovers import PLANNERS
 from linewatch.api.deps import SESSION_COOKIE, get_ctx
 from linewatch.context import Context
 from linewatch.core.actor import Actor
@@ -27,6 +28,13 @@ router = APIRouter(include_in_schema=False)
 
 OPERATORS = {"admin", "dispatcher", "support", "engineer", "fault_manager", "manager_l3", "leader"}
 ACTORS = {"admin", "dispatcher", "support", "engineer", "fault_manager"}
+
+
+def can_plan(actor: Actor) -> bool:
+    """Registers cutovers and assurance periods, runs drills (the API's rule)."""
+    return actor.is_admin or actor.role in PLANNERS
+
+
 NAV: list[tuple[str, str, Callable[[Actor], bool]]] = [
     ("/wall", "wall", lambda a: a.role in OPERATORS),
     ("/console", "console", lambda a: a.role in OPERATORS),
@@ -34,6 +42,9 @@ NAV: list[tuple[str, str, Callable[[Actor], bool]]] = [
     ("/m/tickets", "my_tickets", lambda a: a.role in ("contractor", "admin")),
     ("/inventory", "inventory", lambda a: True),
     ("/inventory/import", "import", lambda a: a.is_admin),
+    ("/cutovers", "cutovers", lambda a: a.role in OPERATORS),
+    ("/assurance", "assurance", lambda a: a.role in OPERATORS),
+    ("/drills", "drills", can_plan),
 ]
 
 
@@ -84,6 +95,7 @@ def screen(
         "role": actor.role,
         "label": actor.label,
         "can_act": actor.role in ACTORS,
+        "can_plan": can_plan(actor),
         "messages": _js_messages(lang),
         "labels": _labels(lang),
         **extra,

@@ -13,7 +13,14 @@
 
     fill("incident-title", t("incident") + " #" + id + " ", el("span", { class: "badge lvl-" + inc.level, text: t("level_" + inc.level) }),
       " ", el("span", { class: "muted", text: inc.state }), " ", el("span", { id: "conn", class: "conn" }));
-    fill("level-reason", inc.level_reason || "");
+    fill("level-reason", inc.level_reason || "", " ", LW.assuranceBadge(inc));
+    const history = inc.assurance_history || [];
+    const box = document.getElementById("assurance-history");
+    box.hidden = !history.length;
+    fill("assurance-rows", history.map((h) => el("tr", { dataset: { period: h.id } },
+      el("td", {}, el("a", { href: "/assurance", text: h.name })), el("td", { text: h.level }),
+      el("td", { text: t("level_" + h.raised_to) }), el("td", { text: fmtTime(h.since, true) }),
+      el("td", { text: h.until ? fmtTime(h.until, true) : "—" }))));
     fill("impacts", inc.impacts.map((i) => el("tr", { class: i.until ? "muted" : "" },
       el("td", { text: i.circuit }), el("td", { text: i.customer }), el("td", { class: i.impact === "down" ? "overdue" : "", text: t("impact_" + i.impact) }),
       el("td", { text: fmtTime(i.since, true) }), el("td", { text: fmtTime(i.until, true) }))));
@@ -50,6 +57,7 @@
       if (a.ack) events.push({ at: a.ack.at, text: `${t("acknowledged")} ${a.ne || ""} ${a.type} · ${a.ack.by}` });
       if (a.cleared_time) events.push({ at: a.cleared_time, text: `${t("cleared")} ${a.ne || ""} ${a.type}` + (a.clear_reason ? " · " + a.clear_reason : "") });
     }
+    for (const h of history) events.push({ at: h.since, text: `${t("assurance")}「${h.name}」 ${t("raised_to")} ${t("level_" + h.raised_to)}` });
     if (inc.diagnosis) events.push({ at: inc.diagnosis.at, text: `${t("diagnosed")}: ${t("cat_" + inc.diagnosis.category)} · ${inc.diagnosis.by}` });
     for (const tk of tickets) events.push({ at: tk.created_at, text: `${t("ticket")} #${tk.id} → ${tk.assignee || ""}` });
     if (inc.recovered_at) events.push({ at: inc.recovered_at, text: t("recovered") });

@@ -171,5 +171,11 @@ const LW = (() => {
     return svg;
   }
 
-  return { boot, csrf, t, label, api, all, el, fill, syncClock, now, fmtTime, fmtDuration, toast, live, debounce, drawRoute, zh };
+  /* 重保: the badge of an incident raised by an assurance period (null when none is in force). */
+  function assuranceBadge(inc) {
+    if (!inc.assurance) return null;
+    return el("span", { class: "badge assured", title: inc.assurance.name, text: t("assurance") + " " + inc.assurance.name });
+  }
+
+  return { boot, csrf, t, label, api, all, el, fill, syncClock, now, fmtTime, fmtDuration, toast, live, debounce, drawRoute, assuranceBadge, zh };
 })();

@@ -164,8 +164,8 @@
       const head = headline(inc);
       const due = inc.diagnosis ? null : Date.parse(inc.diagnosis_due) - nowMs;
       const region = head.main ? (state.customers.get(head.main.customer) || {}).region : "";
-      return el("tr", { class: "lvl-" + inc.level + (head.main && isKey(head.main.customer) ? " key" : ""), dataset: { incident: inc.id } },
-        el("td", {}, el("span", { class: "badge lvl-" + inc.level, text: t("level_" + inc.level) })),
+      return el("tr", { class: "lvl-" + inc.level + (head.main && isKey(head.main.customer) ? " key" : "") + (inc.assurance ? " assured" : ""), dataset: { incident: inc.id } },
+        el("td", {}, el("span", { class: "badge lvl-" + inc.level, text: t("level_" + inc.level) }), " ", LW.assuranceBadge(inc)),
         el("td", {}, el("a", { href: "/incidents/" + inc.id, text: head.customer || "#" + inc.id })),
         el("td", { class: "what", text: head.text }),
         el("td", { text: region || "" }),
