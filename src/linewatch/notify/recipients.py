@@ -1,8 +1,10 @@
 """Who hears of a request, resolved at send time (not when the request was written).
 
 Audience keys producers use: ``roles`` (the people on duty in that role by the roster at that
-moment, else everyone holding the role), ``teams`` (the team's staff — a contractor team's are the
-contractor's people), ``staff`` (codes), and ``customers`` (their account managers).
+moment, else everyone holding the role), ``duties`` (only whoever the roster has on that duty now,
+e.g. an assurance period's team on duty ``assurance:<period id>``), ``teams`` (the team's staff — a
+contractor team's are the contractor's people), ``staff`` (codes), ``customers`` (their account
+managers), and ``otherwise`` (an audience of its own, asked only when the rest names nobody).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class Recipient:
     why: tuple[str, ...] = field(default=(), compare=False)
 
 
-def _on_duty(session: Session, now: datetime) -> dict[int, set[str]]:
+def on_duty(session: Session, now: datetime) -> dict[int, set[str]]:
+    """Staff id → the duties the roster has them on at ``now`` (read once per batch by the caller)."""
     rows = session.execute(
         select(RosterShift.staff_id, RosterShift.duty).where(
             RosterShift.starts_at <= now, RosterShift.ends_at > now
@@ -45,9 +48,11 @@ def _on_duty(session: Session, now: datetime) -> dict[int, set[str]]:
     return duty
 
 
-def resolve(session: Session, audience: dict[str, Any], now: datetime) -> list[Recipient]:
+def resolve(
+    session: Session, audience: dict[str, Any], now: datetime, duty: dict[int, set[str]] | None = None
+) -> list[Recipient]:
     """The people an audience names at ``now``, each once, in staff-code order."""
-    duty = _on_duty(session, now)
+    duty = on_duty(session, now) if duty is None else duty
     why: dict[int, list[str]] = {}
 
     def add(ids: list[int], reason: str) -> None:
@@ -60,6 +65,8 @@ def resolve(session: Session, audience: dict[str, Any], now: datetime) -> list[R
             add(rostered, f"duty:{role}")
         else:
             add(list(session.scalars(select(Staff.id).where(Staff.role == role))), f"role:{role}")
+    for name in audience.get("duties") or []:
+        add([sid for sid, duties in duty.items() if name in duties], f"duty:{name}")
     for code in audience.get("teams") or []:
         add(
             list(
@@ -83,7 +90,8 @@ def resolve(session: Session, audience: dict[str, Any], now: datetime) -> list[R
             "account_manager",
         )
     if not why:
-        return []
+        fallback = audience.get("otherwise")
+        return resolve(session, fallback, now, duty) if isinstance(fallback, dict) else []
     prefs = {
         p.staff_id: p
         for p in session.scalars(select(NotifyPreference).where(NotifyPreference.staff_id.in_(why)))

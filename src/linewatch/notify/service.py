@@ -12,13 +12,15 @@ Each step is its own short transaction, opened by the worker (only the unit of w
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from linewatch.alarms.models import AlarmRecord
@@ -63,8 +65,92 @@ class Env:
 # ---------------------------------------------------------------- facts
 
 
-def gather(session: Session, env: Env, req: NotificationRequest) -> Facts:
+@dataclass
+class Memo:
+    """What one expansion batch reads once, however many requests name it: an incident's or a
+    ticket's facts, the best customer of a set, an audience's people, the roster at that moment."""
+
+    incidents: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    tickets: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    customers: dict[tuple[int, ...], tuple[str, int] | None] = field(default_factory=dict)
+    people: dict[str, list[rcp.Recipient]] = field(default_factory=dict)
+    duty: dict[int, set[str]] | None = None
+
+
+def _incident_facts(session: Session, incident_ids: set[int]) -> dict[int, dict[str, Any] | None]:
+    """Facts of many incidents in three queries (incident, root alarm, open impacts)."""
+    found: dict[int, dict[str, Any] | None] = dict.fromkeys(incident_ids)
+    rows = session.execute(
+        select(
+            IncidentRecord.id, IncidentRecord.level, IncidentRecord.root_alarm_id, IncidentRecord.assurance
+        ).where(IncidentRecord.id.in_(incident_ids))
+    ).all()
+    roots = {
+        r[0]: (r[1], r[2])
+        for r in session.execute(
+            select(AlarmRecord.id, AlarmRecord.ne_name, AlarmRecord.object).where(
+                AlarmRecord.id.in_({r[2] for r in rows})
+            )
+        )
+    }
+    impacts: dict[int, list[tuple[int, str, str]]] = {}
+    for incident_id, customer_id, code, impact in session.execute(
+        select(ImpactRecord.incident_id, ImpactRecord.customer_id, Circuit.code, ImpactRecord.impact)
+        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+        .where(ImpactRecord.incident_id.in_(incident_ids), ImpactRecord.until.is_(None))
+        .order_by(ImpactRecord.incident_id, Circuit.code)
+    ):
+        impacts.setdefault(incident_id, []).append((customer_id, code, impact))
+    for incident_id, level, root_id, assurance in rows:
+        ne, port = roots.get(root_id, ("", ""))
+        hits = impacts.get(incident_id, [])
+        kinds = {h[2] for h in hits}
+        found[incident_id] = {
+            "level": level,
+            "ne": ne,
+            "port": port,
+            "customer_ids": list(dict.fromkeys(h[0] for h in hits)),
+            "circuit_codes": list(dict.fromkeys(h[1] for h in hits)),
+            "impact": "down" if "down" in kinds else ("degraded" if kinds else ""),
+            "assurance": (assurance or {}).get("name", ""),
+        }
+    return found
+
+
+def _ticket_facts(session: Session, env: Env, ticket_id: int) -> dict[str, Any] | None:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    team = session.get(Team, ticket.assignee_id) if ticket.assignee_id else None
+    return {
+        "team": team.name if team else "",
+        "due": (
+            ticket.created_at + timedelta(minutes=ticket.recovery_minutes, seconds=ticket.suspended_seconds)
+        ).astimezone(env.clock.tz),
+        "customer_id": ticket.customer_id,
+        "customer_text": ticket.customer_text,
+    }
+
+
+def _best_customer(session: Session, customer_ids: tuple[int, ...]) -> tuple[str, int] | None:
+    """The most important customer first (customer level order, as tickets do): (name, how many)."""
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.level).where(Customer.id.in_(customer_ids))
+    )
+    order = ["cross_province", "provincial", "municipal_key", "unit_key", "normal"]
+    best = min(rows, key=lambda r: (order.index(r[2]) if r[2] in order else 9, r[0]), default=None)
+    return (best[1], len(customer_ids)) if best is not None else None
+
+
+def _memoised(cache: dict[Any, Any], key: Any, read: Callable[[], Any]) -> Any:
+    if key not in cache:
+        cache[key] = read()
+    return cache[key]
+
+
+def gather(session: Session, env: Env, req: NotificationRequest, memo: Memo | None = None) -> Facts:
     """Everything a text may say, read now (the incident may have moved on since the request)."""
+    memo = memo or Memo()
     data = req.data or {}
     facts = Facts(kind=req.kind, incident_id=req.incident_id, ticket_id=req.ticket_id, drill=req.drill)
     if req.kind.startswith("incident.") and req.kind.removeprefix("incident.") in LEVEL_ORDER:
@@ -72,50 +158,40 @@ def gather(session: Session, env: Env, req: NotificationRequest) -> Facts:
     customer_ids: list[int] = []
     circuit_codes: list[str] = []
     if req.incident_id is not None:
-        incident = session.get(IncidentRecord, req.incident_id)
-        if incident is not None:
-            facts.level = facts.level or incident.level
-            root = session.get(AlarmRecord, incident.root_alarm_id)
-            if root is not None:
-                facts.ne, facts.port = root.ne_name, root.object
-            impacts = session.execute(
-                select(ImpactRecord.customer_id, Circuit.code, ImpactRecord.impact)
-                .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-                .where(ImpactRecord.incident_id == incident.id, ImpactRecord.until.is_(None))
-                .order_by(Circuit.code)
-            ).all()
-            customer_ids = list(dict.fromkeys(r[0] for r in impacts))
-            circuit_codes = list(dict.fromkeys(r[1] for r in impacts))
-            kinds = {r[2] for r in impacts}
-            facts.impact = "down" if "down" in kinds else ("degraded" if kinds else "")
+        if req.incident_id not in memo.incidents:
+            memo.incidents.update(_incident_facts(session, {req.incident_id}))
+        found = memo.incidents[req.incident_id]
+        if found is not None:
+            facts.level = facts.level or found["level"]
+            facts.ne, facts.port, facts.impact = found["ne"], found["port"], found["impact"]
+            customer_ids, circuit_codes = found["customer_ids"], found["circuit_codes"]
+            if req.kind == "incident.assurance":
+                facts.extra["assurance"] = (data.get("assurance") or {}).get("name") or found["assurance"]
     if req.ticket_id is not None:
-        ticket = session.get(Ticket, req.ticket_id)
+        ticket = _memoised(memo.tickets, req.ticket_id, lambda: _ticket_facts(session, env, req.ticket_id))
         if ticket is not None:
-            if ticket.assignee_id:
-                team = session.get(Team, ticket.assignee_id)
-                facts.team = team.name if team else ""
-            facts.due = (
-                ticket.created_at
-                + timedelta(minutes=ticket.recovery_minutes, seconds=ticket.suspended_seconds)
-            ).astimezone(env.clock.tz)
-            if not customer_ids and ticket.customer_id:
-                customer_ids = [ticket.customer_id]
-            if not facts.customer and ticket.customer_text and not customer_ids:
-                facts.customer = ticket.customer_text
+            facts.team, facts.due = ticket["team"], ticket["due"]
+            if not customer_ids and ticket["customer_id"]:
+                customer_ids = [ticket["customer_id"]]
+            if not facts.customer and ticket["customer_text"] and not customer_ids:
+                facts.customer = ticket["customer_text"]
     if customer_ids:
-        # the most important customer first (customer level order, as tickets do)
-        rows = session.execute(
-            select(Customer.id, Customer.name, Customer.level).where(Customer.id.in_(customer_ids))
-        )
-        order = ["cross_province", "provincial", "municipal_key", "unit_key", "normal"]
-        best = min(rows, key=lambda r: (order.index(r[2]) if r[2] in order else 9, r[0]), default=None)
+        key = tuple(customer_ids)
+        best = _memoised(memo.customers, key, lambda: _best_customer(session, key))
         if best is not None:
-            facts.customer, facts.customers = best[1], len(customer_ids)
+            facts.customer, facts.customers = best
     if circuit_codes:
         facts.circuit, facts.circuits = circuit_codes[0], len(circuit_codes)
     facts.deadline = (
         str(data.get("deadline") or data.get("level") or "") if req.kind.startswith("ticket.") else ""
     )
+    if req.kind == "customer.warning":
+        facts.customer = str(data.get("customer") or "")
+        facts.extra = dict(data)
+        if data.get("visit_due"):
+            due = datetime.fromisoformat(str(data["visit_due"])).astimezone(env.clock.tz)
+            # due at the end of a working day (midnight after it): the text names that day
+            facts.due = due - timedelta(microseconds=1) if due.time() == time(0) else due
     if env.link_base:
         path = (
             f"/tickets/{req.ticket_id}"
@@ -150,9 +226,17 @@ class Expanded:
     suppressed: int = 0
     digested: int = 0
     deferred: int = 0
+    by_channel: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(outcome, channel) → count: queued, deferred, suppressed, digested (for /metrics)."""
+
+
+def _audience_key(audience: dict[str, Any]) -> str:
+    return json.dumps(audience, sort_keys=True, default=str)
 
 
 def expand(session: Session, env: Env, storm: Storm, limit: int) -> Expanded:
+    """One batch of pending requests → outbox rows, set-based: facts and people read once per batch,
+    the dedup keys checked in one query, the new rows written in one multi-row insert."""
     now = env.clock.now()
     out = Expanded()
     pending = list(
@@ -163,38 +247,52 @@ def expand(session: Session, env: Env, storm: Storm, limit: int) -> Expanded:
             .limit(limit)
         )
     )
+    if not pending:
+        return out
+    memo = Memo(duty=rcp.on_duty(session, now))
+    memo.incidents = _incident_facts(session, {r.incident_id for r in pending if r.incident_id is not None})
+    fresh: dict[str, dict[str, Any]] = {}  # dedup key → row values, in request order
+    digests: dict[str, Notification] = {}
     for req in pending:
         out.requests += 1
-        req.status = "resolved"
-        facts = gather(session, env, req)
+        facts = gather(session, env, req, memo)
         subject = subject_of(req)
         topic = topic_of(req.kind, req.data or {}, facts.level, req.id)
         item = Item(subject, topic, facts.level)
         urgent = req.kind in env.policy.notify.urgent_kinds
         start = max(now, req.send_after) if req.send_after else now
+        audience_key = _audience_key(req.audience or {})
+        if audience_key not in memo.people:
+            memo.people[audience_key] = rcp.resolve(session, req.audience or {}, now, memo.duty)
+        people = memo.people[audience_key]
         targets: list[tuple[Hashable, rcp.Recipient | None, list[tuple[str, str]], str]] = []
-        for person in rcp.resolve(session, req.audience or {}, now):
+        for person in people:
             chans = rcp.channels_for(person, list(req.channels or []), env.policy.notify)
             targets.append(
                 (person.staff_id, person, [(c, rcp.address_of(person, c)) for c in chans], person.language)
             )
         for group in env.groups(req.kind):
             targets.append((f"group:{group.name}", None, [("webhook", group.name)], group.config.language))  # type: ignore[attr-defined]
+        rendered: dict[str, tuple[str, str]] = {}
         for who, person, chans, language in targets:
             if not chans:
                 continue
             decision = storm.decide(who, item, now)
             if decision is Decision.SUPPRESS:
                 out.suppressed += 1
+                out.by_channel.update(("suppressed", c) for c, _ in chans)
                 continue
             if decision is Decision.DIGEST:
                 out.digested += 1
                 for channel, address in chans:
+                    out.by_channel[("digested", channel)] += 1
                     _fold_into_digest(
-                        session, env, storm, who, person, channel, address, language, req, facts, now
+                        session, storm, digests, who, person, channel, address, language, req, facts, now
                     )
                 continue
-            title, text = render(facts, language)
+            if language not in rendered:
+                rendered[language] = render(facts, language)
+            title, text = rendered[language]
             status, send_after = DeliveryStatus.QUEUED, start
             quiet = rcp.quiet_hours_of(person, env.policy.notify) if person is not None else None
             local = start.astimezone(env.clock.tz)
@@ -202,47 +300,66 @@ def expand(session: Session, env: Env, storm: Storm, limit: int) -> Expanded:
                 status, send_after = DeliveryStatus.DEFERRED, _quiet_until(local, quiet)
                 out.deferred += 1
             for channel, address in chans:
-                key = f"{subject}|{who}|{topic}|{channel}"
-                if session.scalar(select(exists().where(Notification.dedup_key == key))):
-                    continue  # already written (a re-expansion after a crash): exactly once
-                session.add(
-                    Notification(
-                        dedup_key=key[:300],
-                        request_id=req.id,
-                        created_at=now,
-                        kind=req.kind,
-                        channel=channel,
-                        staff_id=person.staff_id if person else None,
-                        address=address,
-                        language=language,
-                        subject=subject,
-                        topic=topic,
-                        level=facts.level,
-                        title=title,
-                        text=text,
-                        data={
+                key = f"{subject}|{who}|{topic}|{channel}"[:300]
+                out.by_channel[(status.value, channel)] += 1
+                fresh.setdefault(
+                    key,
+                    {
+                        "dedup_key": key,
+                        "request_id": req.id,
+                        "created_at": now,
+                        "kind": req.kind,
+                        "channel": channel,
+                        "staff_id": person.staff_id if person else None,
+                        "address": address,
+                        "language": language,
+                        "subject": subject,
+                        "topic": topic,
+                        "level": facts.level,
+                        "title": title,
+                        "text": text,
+                        "data": {
                             "kind": req.kind,
                             "level": facts.level,
                             "incident_id": req.incident_id,
                             "ticket_id": req.ticket_id,
                         },
-                        incident_id=req.incident_id,
-                        ticket_id=req.ticket_id,
-                        urgent=urgent,
-                        drill=req.drill,
-                        status=status.value,
-                        send_after=send_after,
-                    )
+                        "incident_id": req.incident_id,
+                        "ticket_id": req.ticket_id,
+                        "urgent": urgent,
+                        "drill": req.drill,
+                        "status": status.value,
+                        "send_after": send_after,
+                        "attempts": 0,
+                        "last_error": "",
+                        "provider_id": "",
+                        "receipt": "",
+                    },
                 )
-                out.rows += 1
-        session.flush()
+    for digest in digests.values():
+        _render_digest_row(env, digest)
+    keys = list(fresh)
+    for i in range(0, len(keys), 500):  # already written (a re-expansion after a crash): exactly once
+        chunk = keys[i : i + 500]
+        for key in session.scalars(select(Notification.dedup_key).where(Notification.dedup_key.in_(chunk))):
+            del fresh[key]
+    if fresh:
+        session.execute(insert(Notification), list(fresh.values()))
+    session.execute(
+        update(NotificationRequest)
+        .where(NotificationRequest.id.in_([r.id for r in pending]))
+        .values(status="resolved")
+        .execution_options(synchronize_session=False)
+    )
+    out.rows = len(fresh)
+    session.flush()
     return out
 
 
 def _fold_into_digest(
     session: Session,
-    env: Env,
     storm: Storm,
+    digests: dict[str, Notification],
     who: Hashable,
     person: rcp.Recipient | None,
     channel: str,
@@ -252,35 +369,43 @@ def _fold_into_digest(
     facts: Facts,
     now: datetime,
 ) -> None:
+    """Add the incident to this window's digest row for that person and channel (texts are rendered
+    once per batch by ``_render_digest_row``)."""
     start, end = storm.digest_window(now)
     key = f"digest|{who}|{start.isoformat()}|{channel}"
-    row = session.scalar(select(Notification).where(Notification.dedup_key == key))
+    row = digests.get(key)
     if row is None:
-        row = Notification(
-            dedup_key=key,
-            request_id=None,
-            created_at=now,
-            kind="digest",
-            channel=channel,
-            staff_id=person.staff_id if person else None,
-            address=address,
-            language=language,
-            subject="digest",
-            topic=start.isoformat(),
-            level="",
-            title="",
-            text="",
-            data={"incidents": {}},
-            urgent=False,
-            drill=req.drill,
-            status=DeliveryStatus.QUEUED.value,
-            send_after=end,
-        )
-        session.add(row)
-    elif row.status not in PENDING:
+        row = session.scalar(select(Notification).where(Notification.dedup_key == key))
+        if row is None:
+            row = Notification(
+                dedup_key=key,
+                request_id=None,
+                created_at=now,
+                kind="digest",
+                channel=channel,
+                staff_id=person.staff_id if person else None,
+                address=address,
+                language=language,
+                subject="digest",
+                topic=start.isoformat(),
+                level="",
+                title="",
+                text="",
+                data={"incidents": {}},
+                urgent=False,
+                drill=req.drill,
+                status=DeliveryStatus.QUEUED.value,
+                send_after=end,
+            )
+            session.add(row)
+        digests[key] = row
+    if row.status not in PENDING:
         return  # that window's digest already went: the incident was told in it or will be by the next news
-    incidents = dict(row.data.get("incidents", {}))
-    incidents[str(req.incident_id)] = facts.level
+    row.data = {"incidents": {**row.data.get("incidents", {}), str(req.incident_id): facts.level}}
+
+
+def _render_digest_row(env: Env, row: Notification) -> None:
+    incidents = (row.data or {}).get("incidents", {})
     levels: dict[str, int] = {}
     for level in incidents.values():
         levels[level] = levels.get(level, 0) + 1
@@ -291,10 +416,9 @@ def _fold_into_digest(
         dict(sorted(levels.items(), key=lambda kv: LEVEL_ORDER.get(kv[0], 9))),
         window,
         link,
-        language,
+        row.language,
         row.drill,
     )
-    row.data = {"incidents": incidents}
 
 
 # ---------------------------------------------------------------- deliver
