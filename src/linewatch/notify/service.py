@@ -449,18 +449,20 @@ def message_of(row: Notification) -> Message:
     )
 
 
-def deliver_one(unit_of_work: Callable[[], Any], env: Env, limiter: RateLimiter, row_id: int) -> str:
-    """Send one due row; returns the row's new status ("" when it waits for the rate limit)."""
+def deliver_one(
+    unit_of_work: Callable[[], Any], env: Env, limiter: RateLimiter, row_id: int
+) -> tuple[str, str]:
+    """Send one due row: (the row's new status, "" when it waits for the rate limit; its channel)."""
     now = env.clock.now()
     with unit_of_work() as session:
         row = session.get(Notification, row_id)
         if row is None or row.status not in PENDING or row.send_after > now:
-            return ""
+            return "", ""
         message = message_of(row)
     channel = env.channel_for(message.channel, message.address)
     limit_key = channel.name if channel else message.channel
     if channel is not None and not limiter.take(limit_key, now):
-        return ""
+        return "", message.channel
     if channel is None:
         result = Delivery(
             False,
@@ -473,38 +475,63 @@ def deliver_one(unit_of_work: Callable[[], Any], env: Env, limiter: RateLimiter,
         except Exception as exc:  # an adapter bug must not stop the worker or lose the row
             log.exception("channel %s crashed", channel.name)
             result = Delivery(False, error=f"{type(exc).__name__}: {exc}")
-    backoff = env.policy.notify.retry_backoff_seconds
     with unit_of_work() as session:
         row = session.get(Notification, row_id)
         row.attempts += 1
+        if result.progress:
+            row.data = {**(row.data or {}), "progress": result.progress}
+        if result.provider_id:
+            row.provider_id = result.provider_id[:200]
         if result.ok:
-            row.status, row.sent_at, row.provider_id, row.last_error = (
-                "sent",
-                now,
-                result.provider_id[:200],
-                "",
-            )
-        elif result.permanent or row.attempts > len(backoff):
-            row.status, row.last_error = "failed", result.error[:2000]
+            row.status, row.sent_at, row.last_error = "sent", now, ""
         else:
-            row.status, row.last_error = "queued", result.error[:2000]
-            row.send_after = now + timedelta(seconds=backoff[row.attempts - 1])
-        return row.status
+            _retry_or_fail(row, env, now, result.error, permanent=result.permanent)
+        return row.status, row.channel
 
 
-def record_receipts(session: Session, receipts: list[tuple[str, str]]) -> int:
-    """SMSC delivery receipts → the rows whose message ids they name (multi-part rows: the last wins)."""
-    done = 0
+def _retry_or_fail(
+    row: Notification, env: Env, now: datetime, error: str, *, permanent: bool = False
+) -> None:
+    """After a failed attempt: queued again after the policy's backoff, or failed (a dead letter)."""
+    backoff = env.policy.notify.retry_backoff_seconds
+    row.last_error = error[:2000]
+    if permanent or row.attempts > len(backoff):
+        row.status = "failed"
+    else:
+        row.status = "queued"
+        row.send_after = now + timedelta(seconds=backoff[row.attempts - 1])
+
+
+def record_receipts(session: Session, env: Env, receipts: list[tuple[str, str]]) -> Counter[str]:
+    """SMSC delivery receipts → the rows whose message ids they name. A final failure of a part
+    (policy ``retry_receipts``: UNDELIV, REJECTD, EXPIRED) clears that part, so the retry resends
+    it alone, and puts a sent row back in the queue after the backoff, or fails it when the tries
+    are spent. Returns counts: receipts, retried, failed."""
+    now = env.clock.now()
+    retry_on = {stat.upper() for stat in env.policy.notify.retry_receipts}
+    out: Counter[str] = Counter()
     for ident, stat in receipts:
         for row in session.scalars(
             select(Notification).where(
                 Notification.channel == "sms", Notification.provider_id.contains(ident)
             )
         ):
-            if ident in row.provider_id.split(","):
-                row.receipt = stat[:32]
-                done += 1
-    return done
+            if ident not in row.provider_id.split(","):
+                continue
+            row.receipt = stat[:32]
+            out["receipts"] += 1
+            if stat.upper() not in retry_on:
+                continue
+            progress = dict((row.data or {}).get("progress") or {})
+            parts = ["" if part == ident else part for part in progress.get("parts") or []]
+            row.data = {**(row.data or {}), "progress": {**progress, "parts": parts}}
+            row.provider_id = ",".join(part for part in parts if part)
+            if row.status == "sent":
+                _retry_or_fail(row, env, now, f"delivery receipt {stat} for {ident}")
+                out["retried" if row.status == "queued" else "failed"] += 1
+            elif row.status in PENDING:  # already waiting for a retry: that one resends this part too
+                row.last_error = f"delivery receipt {stat} for {ident}"
+    return out
 
 
 def load_storm(session: Session, env: Env) -> Storm:
