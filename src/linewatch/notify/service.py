@@ -28,6 +28,7 @@ from linewatch.core.actor import Actor
 from linewatch.core.clock import Clock
 from linewatch.core.errors import LinewatchError
 from linewatch.core.policy import Policy
+from linewatch.db.base import UtcDateTime
 from linewatch.db.outbox import NotificationRequest
 from linewatch.incidents.models import ImpactRecord, IncidentRecord
 from linewatch.inventory.models import Circuit, Customer, Staff, Team
@@ -620,6 +621,37 @@ def list_notifications(
             item["receipt"] = row.receipt
         items.append(item)
     return {"items": items, "next_cursor": str(rows[-1][0].id) if more else None}
+
+
+@dataclass
+class OutboxGauges:
+    by_status: dict[tuple[str, str], int]  # (status, channel) → rows
+    depth: int  # queued + deferred: still to go
+    oldest_queued_seconds: float  # age of the oldest queued row (0 when none): a stuck peer shows here
+    requests_pending: int  # requests not yet expanded into rows
+
+
+def outbox_gauges(session: Session, now: datetime) -> OutboxGauges:
+    by_status = {
+        (status, channel): n
+        for status, channel, n in session.execute(
+            select(Notification.status, Notification.channel, func.count()).group_by(
+                Notification.status, Notification.channel
+            )
+        )
+    }
+    oldest = session.scalar(  # typed, so SQLite's text comes back as an aware time too
+        select(func.min(Notification.created_at, type_=UtcDateTime())).where(
+            Notification.status == DeliveryStatus.QUEUED.value
+        )
+    )
+    return OutboxGauges(
+        by_status=by_status,
+        depth=sum(n for (status, _), n in by_status.items() if status in PENDING),
+        oldest_queued_seconds=max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0,
+        requests_pending=session.scalar(select(func.count()).where(NotificationRequest.status == "pending"))
+        or 0,
+    )
 
 
 def counts(session: Session) -> dict[str, int]:
