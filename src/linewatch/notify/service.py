@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from linewatch.alarms.models import AlarmRecord
 from linewatch.core.actor import Actor
@@ -75,7 +76,6 @@ class Memo:
     tickets: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     customers: dict[tuple[int, ...], tuple[str, int] | None] = field(default_factory=dict)
     people: dict[str, list[rcp.Recipient]] = field(default_factory=dict)
-    duty: dict[int, set[str]] | None = None
 
 
 def _incident_facts(session: Session, incident_ids: set[int]) -> dict[int, dict[str, Any] | None]:
@@ -250,93 +250,101 @@ def expand(session: Session, env: Env, storm: Storm, limit: int) -> Expanded:
     )
     if not pending:
         return out
-    memo = Memo(duty=rcp.on_duty(session, now))
+    directory, memo = rcp.Directory(session, now), Memo()
     memo.incidents = _incident_facts(session, {r.incident_id for r in pending if r.incident_id is not None})
     fresh: dict[str, dict[str, Any]] = {}  # dedup key → row values, in request order
     digests: dict[str, Notification] = {}
-    for req in pending:
-        out.requests += 1
-        facts = gather(session, env, req, memo)
-        subject = subject_of(req)
-        topic = topic_of(req.kind, req.data or {}, facts.level, req.id)
-        item = Item(subject, topic, facts.level)
-        urgent = req.kind in env.policy.notify.urgent_kinds
-        start = max(now, req.send_after) if req.send_after else now
-        audience_key = _audience_key(req.audience or {})
-        if audience_key not in memo.people:
-            memo.people[audience_key] = rcp.resolve(session, req.audience or {}, now, memo.duty)
-        people = memo.people[audience_key]
-        targets: list[tuple[Hashable, rcp.Recipient | None, list[tuple[str, str]], str]] = []
-        for person in people:
-            chans = rcp.channels_for(person, list(req.channels or []), env.policy.notify)
-            targets.append(
-                (person.staff_id, person, [(c, rcp.address_of(person, c)) for c in chans], person.language)
-            )
-        for group in env.groups(req.kind):
-            targets.append((f"group:{group.name}", None, [("webhook", group.name)], group.config.language))  # type: ignore[attr-defined]
-        rendered: dict[str, tuple[str, str]] = {}
-        for who, person, chans, language in targets:
-            if not chans:
-                continue
-            decision = storm.decide(who, item, now)
-            if decision is Decision.SUPPRESS:
-                out.suppressed += 1
-                out.by_channel.update(("suppressed", c) for c, _ in chans)
-                continue
-            if decision is Decision.DIGEST:
-                out.digested += 1
-                for channel, address in chans:
-                    out.by_channel[("digested", channel)] += 1
-                    _fold_into_digest(
-                        session, storm, digests, who, person, channel, address, language, req, facts, now
+    with session.no_autoflush:  # one flush at the end, not one per query in the loop
+        for req in pending:
+            out.requests += 1
+            facts = gather(session, env, req, memo)
+            subject = subject_of(req)
+            topic = topic_of(req.kind, req.data or {}, facts.level, req.id)
+            item = Item(subject, topic, facts.level)
+            urgent = req.kind in env.policy.notify.urgent_kinds
+            start = max(now, req.send_after) if req.send_after else now
+            audience_key = _audience_key(req.audience or {})
+            if audience_key not in memo.people:
+                memo.people[audience_key] = directory.resolve(req.audience or {})
+            people = memo.people[audience_key]
+            targets: list[tuple[Hashable, rcp.Recipient | None, list[tuple[str, str]], str]] = []
+            for person in people:
+                chans = rcp.channels_for(person, list(req.channels or []), env.policy.notify)
+                targets.append(
+                    (
+                        person.staff_id,
+                        person,
+                        [(c, rcp.address_of(person, c)) for c in chans],
+                        person.language,
                     )
-                continue
-            if language not in rendered:
-                rendered[language] = render(facts, language)
-            title, text = rendered[language]
-            status, send_after = DeliveryStatus.QUEUED, start
-            quiet = rcp.quiet_hours_of(person, env.policy.notify) if person is not None else None
-            local = start.astimezone(env.clock.tz)
-            if not urgent and quiet is not None and rcp.in_quiet_hours(local.time(), quiet):
-                status, send_after = DeliveryStatus.DEFERRED, _quiet_until(local, quiet)
-                out.deferred += 1
-            for channel, address in chans:
-                key = f"{subject}|{who}|{topic}|{channel}"[:300]
-                out.by_channel[(status.value, channel)] += 1
-                fresh.setdefault(
-                    key,
-                    {
-                        "dedup_key": key,
-                        "request_id": req.id,
-                        "created_at": now,
-                        "kind": req.kind,
-                        "channel": channel,
-                        "staff_id": person.staff_id if person else None,
-                        "address": address,
-                        "language": language,
-                        "subject": subject,
-                        "topic": topic,
-                        "level": facts.level,
-                        "title": title,
-                        "text": text,
-                        "data": {
+                )
+            for group in env.groups(req.kind):
+                targets.append(
+                    (f"group:{group.name}", None, [("webhook", group.name)], group.config.language)
+                )  # type: ignore[attr-defined]
+            rendered: dict[str, tuple[str, str]] = {}
+            for who, person, chans, language in targets:
+                if not chans:
+                    continue
+                decision = storm.decide(who, item, now)
+                if decision is Decision.SUPPRESS:
+                    out.suppressed += 1
+                    out.by_channel.update(("suppressed", c) for c, _ in chans)
+                    continue
+                if decision is Decision.DIGEST:
+                    out.digested += 1
+                    for channel, address in chans:
+                        out.by_channel[("digested", channel)] += 1
+                        _fold_into_digest(
+                            session, storm, digests, who, person, channel, address, language, req, facts, now
+                        )
+                    continue
+                if language not in rendered:
+                    rendered[language] = render(facts, language)
+                title, text = rendered[language]
+                status, send_after = DeliveryStatus.QUEUED, start
+                quiet = rcp.quiet_hours_of(person, env.policy.notify) if person is not None else None
+                local = start.astimezone(env.clock.tz)
+                if not urgent and quiet is not None and rcp.in_quiet_hours(local.time(), quiet):
+                    status, send_after = DeliveryStatus.DEFERRED, _quiet_until(local, quiet)
+                    out.deferred += 1
+                for channel, address in chans:
+                    key = f"{subject}|{who}|{topic}|{channel}"[:300]
+                    out.by_channel[(status.value, channel)] += 1
+                    fresh.setdefault(
+                        key,
+                        {
+                            "dedup_key": key,
+                            "request_id": req.id,
+                            "created_at": now,
                             "kind": req.kind,
+                            "channel": channel,
+                            "staff_id": person.staff_id if person else None,
+                            "address": address,
+                            "language": language,
+                            "subject": subject,
+                            "topic": topic,
                             "level": facts.level,
+                            "title": title,
+                            "text": text,
+                            "data": {
+                                "kind": req.kind,
+                                "level": facts.level,
+                                "incident_id": req.incident_id,
+                                "ticket_id": req.ticket_id,
+                            },
                             "incident_id": req.incident_id,
                             "ticket_id": req.ticket_id,
+                            "urgent": urgent,
+                            "drill": req.drill,
+                            "status": status.value,
+                            "send_after": send_after,
+                            "attempts": 0,
+                            "last_error": "",
+                            "provider_id": "",
+                            "receipt": "",
                         },
-                        "incident_id": req.incident_id,
-                        "ticket_id": req.ticket_id,
-                        "urgent": urgent,
-                        "drill": req.drill,
-                        "status": status.value,
-                        "send_after": send_after,
-                        "attempts": 0,
-                        "last_error": "",
-                        "provider_id": "",
-                        "receipt": "",
-                    },
-                )
+                    )
     for digest in digests.values():
         _render_digest_row(env, digest)
     keys = list(fresh)
@@ -402,10 +410,13 @@ def _fold_into_digest(
         digests[key] = row
     if row.status not in PENDING:
         return  # that window's digest already went: the incident was told in it or will be by the next news
-    row.data = {"incidents": {**row.data.get("incidents", {}), str(req.incident_id): facts.level}}
+    if not isinstance(row.data.get("incidents"), dict):
+        row.data = {"incidents": {}}
+    row.data["incidents"][str(req.incident_id)] = facts.level  # in place: marked changed once, on render
 
 
 def _render_digest_row(env: Env, row: Notification) -> None:
+    flag_modified(row, "data")  # its incidents were added in place
     incidents = (row.data or {}).get("incidents", {})
     levels: dict[str, int] = {}
     for level in incidents.values():
