@@ -70,7 +70,7 @@ class Env:
 @dataclass
 class Memo:
     """What one expansion batch reads once, however many requests name it: an incident's or a
-    ticket's facts, the best customer of a set, an audience's people, the roster at that moment."""
+    ticket's facts, the best customer of a set, an audience's people."""
 
     incidents: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     tickets: dict[int, dict[str, Any] | None] = field(default_factory=dict)
