@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -22,11 +21,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from common import figure, fresh_database
 from linewatch.core.policy import load_policy
 from linewatch.notify.choices import Decision
 from linewatch.notify.storm import Item, RateLimiter, Storm, topic_of
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+BATCH = 500  # requests per expansion transaction (the worker's default is policy notify.batch)
 KINDS = [  # (kind, weight): what producers write during a storm
     ("incident.urgent", 12),
     ("incident.general", 14),
@@ -98,12 +99,17 @@ def pure(n: int) -> None:
         f"storm control      {pairs / elapsed:>10,.0f} decisions/s "
         f"({len(requests) / elapsed:,.0f} requests/s)"
     )
+    figure(
+        f"notify storm: messages out of naive fan-out, {len(requests):,} requests",
+        out / pairs * 100,
+        "%",
+        higher_is_better=False,
+    )
+    figure("notify storm control (pure, one core)", len(requests) / elapsed, "requests/s")
 
 
 def e2e(n: int, url: str | None) -> None:
     """Requests written to the outbox, then expanded by the real service on a real database."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from common import fresh_database
     from linewatch.context import build_context
     from linewatch.db import outbox
     from linewatch.notify import service
@@ -138,23 +144,30 @@ def e2e(n: int, url: str | None) -> None:
                 channels=["sms"] if i % 2 else ["sms", "voice"],
             )
     env = ctx.notifier.env
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     total = service.Expanded()
     with ctx.db.reading() as session:
         storm = service.load_storm(session, env)
     while True:
         with ctx.db.unit_of_work() as session:
-            done = service.expand(session, env, storm, 500)
+            done = service.expand(session, env, storm, BATCH)
         for key in ("requests", "rows", "suppressed", "digested", "deferred"):
             setattr(total, key, getattr(total, key) + getattr(done, key))
-        if done.requests < 500:
+        if done.requests < BATCH:
             break
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    where = "PostgreSQL" if url else "SQLite"
     print(
-        f"\nend to end ({'PostgreSQL' if url else 'SQLite'}): "
+        f"\nend to end ({where}): "
         f"{total.requests:,} requests expanded in {elapsed:.2f} s "
-        f"= {total.requests / elapsed:,.0f} requests/s → {total.rows:,} outbox rows "
+        f"= {total.requests / elapsed:,.0f} requests/s ({cpu:.2f} s CPU in this process: "
+        f"{total.requests / cpu:,.0f} requests per CPU-second) → {total.rows:,} outbox rows "
         f"({total.suppressed:,} suppressed, {total.digested:,} folded into digests)"
+    )
+    figure(
+        f"notify expansion end to end, {total.requests:,} requests, {where}",
+        total.requests / elapsed,
+        "requests/s",
     )
     ctx.db.dispose()
 

@@ -199,3 +199,25 @@ def test_build_validates_config_before_use() -> None:
         build([{"kind": "fax"}], CLOCK)
     with pytest.raises(ValueError):
         build([{"kind": "sms", "host": "h"}], CLOCK)  # no system_id/password
+
+
+@needs_smsc
+def test_sms_retry_resends_only_the_parts_not_yet_accepted() -> None:
+    smsc = Smsc("reject:2")  # the SMSC refuses the second part once
+    channel = SmsChannel(SmsConfig(host="127.0.0.1", port=smsc.port, system_id="lw", password="pw"), CLOCK)
+    try:
+        first = channel.send(msg(ZH * 2))
+        assert not first.ok and "part 2/3" in first.error
+        [accepted] = smsc.submits(1)
+        assert first.progress == {"parts": [accepted["id"], "", ""]} and first.provider_id == accepted["id"]
+        again = channel.send(msg(ZH * 2, data={"progress": first.progress}))
+        assert again.ok, again
+        parts = smsc.submits(3)
+        assert len(parts) == 3  # part 1 once, then parts 2 and 3: nothing sent twice
+        udh = [p["data"][:6] for p in parts]
+        assert [u[3] for u in udh] == [7, 7, 7] and [u[5] for u in udh] == [1, 2, 3]  # one reference: joins
+        assert b"".join(p["data"][6:] for p in parts).decode("utf-16-be") == ZH * 2
+        assert again.provider_id == ",".join(p["id"] for p in parts)
+    finally:
+        channel.close()
+        smsc.close()

@@ -94,3 +94,26 @@ def test_templates_short_bilingual_and_drill_marked() -> None:
     assert en.startswith("[URGENT Fault] 鼓楼政务 +1 FZ-C001-DATA-1 AGG-GL-1 GE0/1/0 down") and len(en) <= 160
     facts.drill = True
     assert render(facts, "zh")[1].startswith("【演练】") and render(facts, "en")[1].startswith("[DRILL]")
+
+
+def test_early_warning_text_fits_one_sms_in_both_languages() -> None:
+    due = datetime(2026, 3, 4, 23, 59, 59, tzinfo=ZoneInfo("Asia/Shanghai"))  # end of Wed 03-04
+    red = Facts(
+        kind="customer.warning",
+        customer="福州鼓楼区政务服务中心",
+        due=due,
+        extra={"warning_level": "red", "source": "realtime", "warning_id": 12},
+    )
+    title, zh = render(red, "zh")
+    assert title == "【红色预警】福州鼓楼区政务服务中心"
+    assert zh == "【红色预警】福州鼓楼区政务服务中心,紧急故障,走访限03-04,预警12" and len(zh) <= 70
+    _, en = render(red, "en")
+    assert en == "[RED warning] 福州鼓楼区政务服务中心 urgent fault visit by 03-04 W12"
+    orange = Facts(
+        kind="customer.warning",
+        customer="C",
+        due=due,
+        extra={"warning_level": "orange", "source": "periodic", "faults": 4, "over_limit": 1, "days": 60},
+    )
+    assert render(orange, "zh")[1] == "【橙色预警】C,60天内故障4次,超时1次,走访限03-04"
+    assert render(orange, "en")[1] == "[ORANGE warning] C 4 faults in 60 d, 1 over limit visit by 03-04"

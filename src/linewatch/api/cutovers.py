@@ -190,6 +190,15 @@ class ScopeBody(BaseModel):
     regions: list[str] = Field(default_factory=list, max_length=500)
 
 
+class TeamMember(BaseModel):
+    """One of the period's duty staff; a shift inside the window, else the whole window."""
+
+    model_config = ConfigDict(extra="forbid")
+    staff: str = Field(..., min_length=1, max_length=64)
+    start: str | None = None
+    end: str | None = None
+
+
 class AssuranceBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(..., min_length=1, max_length=200)
@@ -199,6 +208,7 @@ class AssuranceBody(BaseModel):
     scope: ScopeBody
     roster: str = Field("", max_length=20000)
     plan: str = Field("", max_length=20000)
+    team: list[TeamMember] = Field(default_factory=list, max_length=500)
 
 
 @router.post("/assurance", status_code=201)
@@ -217,8 +227,16 @@ def create_assurance(
             scope=body.scope.model_dump(),
             roster=body.roster,
             plan=body.plan,
+            team=[
+                {
+                    "staff": m.staff,
+                    "start": _time(ctx, m.start, "team.start"),
+                    "end": _time(ctx, m.end, "team.end"),
+                }
+                for m in body.team
+            ],
         )
-        result = assurance.as_dict(period)
+        result = assurance.as_dict(period, session=session)
     ctx.refresh_plans()
     return JSONResponse(result, status_code=201)
 
@@ -234,7 +252,7 @@ def get_assurance(
     period_id: int, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
-        return assurance.as_dict(assurance.get(session, period_id))
+        return assurance.as_dict(assurance.get(session, period_id), session=session)
 
 
 class TimedStep(BaseModel):

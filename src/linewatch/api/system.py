@@ -10,6 +10,7 @@ from linewatch.alarms.models import AlarmRecord, RejectedItem
 from linewatch.api.deps import get_ctx
 from linewatch.context import Context
 from linewatch.incidents.models import IncidentRecord
+from linewatch.notify import service as notify_service
 
 router = APIRouter(tags=["system"])
 
@@ -93,4 +94,33 @@ def metrics(ctx: Context = Depends(get_ctx)) -> PlainTextResponse:
                                 {"listener": listener.name, "counter": f"{key}.{sub}"},
                             )
                         )
+    out += notify_metrics(ctx)
     return PlainTextResponse("\n".join(out) + "\n", media_type="text/plain; version=0.0.4")
+
+
+def notify_metrics(ctx: Context) -> list[str]:
+    """Notifications: outcomes by channel since start (the worker's counters), and the outbox now —
+    rows by status and channel, the backlog (queued + deferred), the oldest queued row's age and
+    the requests not yet expanded."""
+    now = ctx.clock.now()
+    with ctx.db.reading() as session:
+        outbox = notify_service.outbox_gauges(session, now)
+    out = ["# TYPE linewatch_notify_total counter"]
+    out += [
+        _line("linewatch_notify_total", n, {"outcome": outcome, "channel": channel})
+        for (outcome, channel), n in sorted(ctx.notifier.by_channel.items())
+    ]
+    out += ["# TYPE linewatch_notify_outbox gauge"]
+    out += [
+        _line("linewatch_notify_outbox", n, {"status": status, "channel": channel})
+        for (status, channel), n in sorted(outbox.by_status.items())
+    ]
+    return [
+        *out,
+        "# TYPE linewatch_notify_outbox_depth gauge",
+        _line("linewatch_notify_outbox_depth", outbox.depth),
+        "# TYPE linewatch_notify_oldest_queued_seconds gauge",
+        _line("linewatch_notify_oldest_queued_seconds", outbox.oldest_queued_seconds),
+        "# TYPE linewatch_notify_requests_pending gauge",
+        _line("linewatch_notify_requests_pending", outbox.requests_pending),
+    ]

@@ -18,7 +18,7 @@ from linewatch.core.errors import NotFound, ValidationFailed
 from linewatch.db import audit, outbox
 from linewatch.incidents.models import IncidentRecord
 from linewatch.inventory.index import ImpactIndex
-from linewatch.inventory.models import Customer, Region
+from linewatch.inventory.models import Customer, Region, RosterShift, Staff
 
 
 def create(
@@ -33,7 +33,10 @@ def create(
     scope: dict[str, list[str]],
     roster: str = "",
     plan: str = "",
+    team: list[dict[str, Any]] | None = None,
 ) -> AssurancePeriod:
+    """``team``: the period's duty staff ``[{staff: code, start?, end?}]`` (default: the whole
+    window), written as roster shifts on duty ``assurance:<id>`` — who hears of faults in scope."""
     if str(level) not in AssuranceLevel.values():
         raise ValidationFailed(f"level must be one of {', '.join(AssuranceLevel.values())}")
     if end <= start:
@@ -54,8 +57,48 @@ def create(
     )
     session.add(period)
     session.flush()
+    _roster_team(session, period, team or [])
     audit.record(session, clock, actor.label, "assurance.create", "assurance_period", str(period.id))
     return period
+
+
+def team_duty(period_id: int) -> str:
+    """The roster duty an assurance period's team is on (值班表 rows, resolved at send time)."""
+    return f"assurance:{period_id}"
+
+
+def _roster_team(session: Session, period: AssurancePeriod, team: list[dict[str, Any]]) -> None:
+    codes = {str(member["staff"]) for member in team}
+    ids = dict(session.execute(select(Staff.code, Staff.id).where(Staff.code.in_(codes))).all())
+    unknown = sorted(codes - set(ids))
+    if unknown:
+        raise ValidationFailed(f"team: unknown staff {', '.join(unknown)}")
+    for member in team:
+        start, end = member.get("start") or period.start, member.get("end") or period.end
+        if not (period.start <= start < end <= period.end):
+            raise ValidationFailed(
+                f"team: {member['staff']}'s shift must lie inside the period, start before end"
+            )
+        staff_id = ids[str(member["staff"])]
+        taken = session.scalar(
+            select(RosterShift.id).where(RosterShift.staff_id == staff_id, RosterShift.starts_at == start)
+        )
+        if taken is not None:
+            raise ValidationFailed(
+                f"team: {member['staff']} already has a shift starting {start.isoformat()}"
+            )
+        session.add(RosterShift(staff_id=staff_id, duty=team_duty(period.id), starts_at=start, ends_at=end))
+    session.flush()
+
+
+def team_of(session: Session, period_id: int) -> list[dict[str, str]]:
+    rows = session.execute(
+        select(Staff.code, RosterShift.starts_at, RosterShift.ends_at)
+        .join(Staff, Staff.id == RosterShift.staff_id)
+        .where(RosterShift.duty == team_duty(period_id))
+        .order_by(RosterShift.starts_at, Staff.code)
+    )
+    return [{"staff": code, "start": start.isoformat(), "end": end.isoformat()} for code, start, end in rows]
 
 
 def get(session: Session, period_id: int) -> AssurancePeriod:
@@ -65,8 +108,11 @@ def get(session: Session, period_id: int) -> AssurancePeriod:
     return period
 
 
-def as_dict(period: AssurancePeriod, lang: str = "zh") -> dict[str, Any]:
+def as_dict(period: AssurancePeriod, lang: str = "zh", session: Session | None = None) -> dict[str, Any]:
+    """The period; with a session, also its team's shifts."""
+    extra = {"team": team_of(session, period.id)} if session is not None else {}
     return {
+        **extra,
         "id": period.id,
         "name": period.name,
         "level": period.level,
@@ -163,13 +209,13 @@ def refresh_scopes(session: Session, scopes: AssuranceScopes, index: ImpactIndex
 
 
 # ---------------------------------------------------------------------- notifying the assurance team
-# who hears that a fault entered an assurance scope (the 重保 duty team works in these roles)
+# who hears that a fault entered an assurance scope when the period's team has nobody on duty then
 TEAM_ROLES = ["fault_manager", "dispatcher"]
 
 
 def notify_team(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session, list[Any]], None]:
-    """A downstream hook: an incident that entered an assurance scope is told to the duty roles
-    (the assurance team; the period's roster text is in the message for whoever is on it)."""
+    """A downstream hook: an incident that entered an assurance scope is told to the period's team
+    on duty at send time (roster duty ``assurance:<id>``), else to the duty roles."""
 
     def hook(session: Session, changes: list[Any]) -> None:
         for change in changes:
@@ -182,7 +228,7 @@ def notify_team(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session,
                 session,
                 clock.now(),
                 "incident.assurance",
-                {"roles": roles},
+                {"duties": [team_duty(int(incident.assurance["id"]))], "otherwise": {"roles": roles}},
                 {"incident_id": incident.id, "level": incident.level, "assurance": incident.assurance},
                 incident_id=incident.id,
                 drill=incident.drill,

@@ -187,6 +187,7 @@ class NotifyPolicy(Strict):
     digest_incidents: PositiveInt
     digest_window_minutes: Minutes
     retry_backoff_seconds: list[PositiveInt]
+    retry_receipts: list[str] = ["UNDELIV", "REJECTD", "EXPIRED"]
     default_channels: list[Literal["sms", "email", "webhook", "voice"]]
     urgent_kinds: list[str]
     quiet_hours: QuietHours | None = None  # absent = nobody is quiet unless they say so

@@ -47,6 +47,9 @@ def topic_of(kind: str, data: dict[str, object], level: str, request_id: int) ->
     """The news a request carries, from its kind and facts (producers' kinds, see db/outbox.py)."""
     if kind.startswith("incident.") and kind.removeprefix("incident.") in ("recovered", "cleared"):
         return "recovered"
+    if kind == "incident.assurance":  # news even to whoever heard of the fault: it is now in a 重保 scope
+        period = data.get("assurance")
+        return f"assurance:{period.get('id', '') if isinstance(period, dict) else ''}"
     if kind == "ticket.escalated":
         return f"escalation:{data.get('level', '')}"
     if kind == "ticket.breach":

@@ -25,7 +25,9 @@ HEAD = {
     "ticket.progress_due": ("进展", "Progress due"),
     "ticket.customer_contact_deferred": ("待联系客户", "Contact customer"),
     "recovered": ("恢复", "Recovered"),
+    "incident.assurance": ("重保故障", "assurance fault"),
 }
+WARNING = {"red": ("红色预警", "RED warning"), "orange": ("橙色预警", "ORANGE warning")}
 ESCALATION = {
     "fault_manager": ("故障管理员", "fault manager"),
     "manager_l3": ("三级经理", "L3 manager"),
@@ -70,14 +72,23 @@ def _pick(pair: tuple[str, str], zh: bool) -> str:
 def render(f: Facts, language: str) -> tuple[str, str]:
     """(title, text) for one recipient."""
     zh = not language.lower().startswith("en")
+    if f.kind == "customer.warning":
+        return _render_warning(f, zh)
     recovered = f.kind.endswith(("recovered", "cleared"))
-    head_key = "recovered" if recovered else ("incident" if f.kind.startswith("incident.") else f.kind)
+    if recovered:
+        head_key = "recovered"
+    elif f.kind in HEAD or not f.kind.startswith("incident."):
+        head_key = f.kind
+    else:
+        head_key = "incident"
     head = _pick(HEAD.get(head_key, (f.kind, f.kind)), zh)
     level = _pick(LEVEL[f.level], zh) if f.level in LEVEL else ""
     parts: list[str] = []
     if f.drill:
         parts.append("【演练】" if zh else "[DRILL]")
     parts.append(f"【{level}{head}】" if zh else f"[{level + ' ' if level else ''}{head}]")
+    if f.kind == "incident.assurance" and f.extra.get("assurance"):
+        parts.append(str(f.extra["assurance"]))
     if f.kind == "ticket.escalated" and f.deadline:
         parts.append(("升级至" if zh else "to ") + _pick(ESCALATION.get(f.deadline, (f.deadline,) * 2), zh))
     if f.kind == "ticket.breach" and f.deadline:
@@ -103,6 +114,32 @@ def render(f: Facts, language: str) -> tuple[str, str]:
     if f.link:
         parts.append(f.link)
     title = ("" if zh else " ").join(parts[: 3 if f.drill else 2])
+    return title, "".join(_join_zh(parts)) if zh else " ".join(parts)
+
+
+def _render_warning(f: Facts, zh: bool) -> tuple[str, str]:
+    """An early warning (危机与预警) to the account manager: level, customer, why, visit deadline."""
+    x = f.extra
+    head = _pick(WARNING.get(str(x.get("warning_level")), ("预警", "warning")), zh)
+    parts = [f"【{head}】" if zh else f"[{head}]"]
+    if f.customer:
+        parts.append(f.customer)
+    if x.get("source") == "realtime":
+        parts.append("紧急故障" if zh else "urgent fault")
+    elif x.get("faults") is not None:
+        faults, over, days = x.get("faults"), x.get("over_limit") or 0, x.get("days") or ""
+        if zh:
+            parts.append(f"{days}天内故障{faults}次" + (f",超时{over}次" if over else ""))
+        else:
+            parts.append(f"{faults} faults in {days} d" + (f", {over} over limit" if over else ""))
+    if f.due is not None:  # the visit (走访) is due by that working day
+        day = f.due.strftime("%m-%d")
+        parts.append(f"走访限{day}" if zh else f"visit by {day}")
+    if x.get("warning_id") is not None:
+        parts.append(f"预警{x['warning_id']}" if zh else f"W{x['warning_id']}")
+    if f.link:
+        parts.append(f.link)
+    title = ("" if zh else " ").join(parts[:2])
     return title, "".join(_join_zh(parts)) if zh else " ".join(parts)
 
 

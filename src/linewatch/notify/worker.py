@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ class NotifyWorker:
             "receipts": 0,
             "failures": 0,
         }
+        # (outcome, channel) → count since start: queued, deferred, suppressed, digested, sent,
+        # retried, failed (for /metrics; the outbox itself holds the durable truth)
+        self.by_channel: Counter[tuple[str, str]] = Counter()
 
     def start(self) -> None:
         with self.db.reading() as session:
@@ -121,6 +125,7 @@ class NotifyWorker:
                 done = service.expand(session, self.env, self.storm, batch)
             for key in ("requests", "rows", "suppressed", "digested", "deferred"):
                 self.stats[key] += getattr(done, key)
+            self.by_channel.update(done.by_channel)
             if done.requests < batch:
                 break
         self.deliver()
@@ -136,13 +141,11 @@ class NotifyWorker:
                 return
             for row_id in ids:
                 seen.add(row_id)
-                status = service.deliver_one(self.db.unit_of_work, self.env, self.limiter, row_id)
-                if status == "sent":
-                    self.stats["sent"] += 1
-                elif status == "failed":
-                    self.stats["failed"] += 1
-                elif status == "queued":
-                    self.stats["retried"] += 1
+                status, channel = service.deliver_one(self.db.unit_of_work, self.env, self.limiter, row_id)
+                outcome = {"sent": "sent", "failed": "failed", "queued": "retried"}.get(status)
+                if outcome:
+                    self.stats[outcome] += 1
+                    self.by_channel[(outcome, channel)] += 1
 
     def take_receipts(self) -> None:
         for channel in self.env.channels:
@@ -152,4 +155,8 @@ class NotifyWorker:
             receipts = poll()
             if receipts:
                 with self.db.unit_of_work() as session:
-                    self.stats["receipts"] += service.record_receipts(session, receipts)
+                    counted = service.record_receipts(session, self.env, receipts)
+                for outcome, n in counted.items():
+                    self.stats[outcome] += n
+                    if outcome != "receipts":
+                        self.by_channel[(outcome, channel.kind)] += n

@@ -117,6 +117,11 @@ def raise_warning(
             "warning_level": level,
             "reason": reason,
             "visit_due": warning.visit_due.isoformat(),
+            # short facts for a one-SMS text (the reason above is the long bilingual one)
+            "source": source,
+            "faults": len(scope.get("incidents") or []),
+            "over_limit": len(scope.get("over_limit") or []),
+            "days": wp.lookback_days,
         },
     )
     return warning

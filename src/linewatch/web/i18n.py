@@ -217,6 +217,28 @@ MESSAGES: dict[str, dict[str, str]] = {
     "started_at": {"zh": "开始时间", "en": "Started"},
     "missed_total": {"zh": "超时环节数", "en": "Milestones missed"},
     "bad_line": {"zh": "第{n}行格式错误", "en": "line {n} is not valid"},
+    # notification preferences
+    "notify_prefs": {"zh": "通知设置", "en": "Notifications"},
+    "channels_order": {"zh": "通知方式（按优先顺序）", "en": "Channels, in order of preference"},
+    "prefs_hint": {
+        "zh": "勾选的方式用于一般通知；紧急派单仍按规定发短信和语音。",
+        "en": "Ticked channels carry ordinary notices; urgent dispatch still uses SMS and voice.",
+    },
+    "quiet_hours": {"zh": "免打扰时段", "en": "Quiet hours"},
+    "quiet_start": {"zh": "开始", "en": "From"},
+    "quiet_end": {"zh": "结束", "en": "Until"},
+    "quiet_hint": {
+        "zh": "此时段内的一般通知延后到结束时发送；紧急通知和值班期间不受影响。留空表示不设。",
+        "en": (
+            "Ordinary notices in these hours wait until they end; urgent ones and your duty shifts "
+            "are not affected. Leave empty for none."
+        ),
+    },
+    "staff_code": {"zh": "人员编码", "en": "Staff code"},
+    "load": {"zh": "读取", "en": "Load"},
+    "saved": {"zh": "已保存", "en": "Saved"},
+    "no_address": {"zh": "（无号码/邮箱）", "en": "(no number / address)"},
+    "move_up": {"zh": "上移", "en": "Move up"},
 }
 
 

@@ -45,6 +45,7 @@ NAV: list[tuple[str, str, Callable[[Actor], bool]]] = [
     ("/cutovers", "cutovers", lambda a: a.role in OPERATORS),
     ("/assurance", "assurance", lambda a: a.role in OPERATORS),
     ("/drills", "drills", can_plan),
+    ("/preferences", "notify_prefs", lambda a: a.staff_id is not None or a.is_admin),
 ]
 
 
@@ -158,3 +159,18 @@ def inventory_page(request: Request, ctx: Context = Depends(get_ctx)) -> Respons
 @router.get("/inventory/import", response_class=HTMLResponse)
 def import_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     return screen(request, ctx, "import.html", "import", lambda a: a.is_admin)
+
+
+@router.get("/preferences", response_class=HTMLResponse)
+def preferences_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    """Notification preferences: one's own; admins load anyone's."""
+    found = _session(request, ctx)
+    linked = found is not None and found[0].staff_id is not None
+    return screen(
+        request,
+        ctx,
+        "preferences.html",
+        "notify_prefs",
+        lambda a: a.staff_id is not None or a.is_admin,
+        linked=linked,
+    )

@@ -38,6 +38,9 @@ class Delivery:
     provider_id: str = ""
     error: str = ""
     permanent: bool = False  # no point retrying (bad address, rejected payload)
+    progress: dict[str, Any] = field(default_factory=dict)
+    """What already got through (an SMS's accepted parts), kept with the row; the retry gets it
+    back as ``Message.data["progress"]`` and resumes there instead of resending everything."""
 
 
 class ChannelError(Exception):

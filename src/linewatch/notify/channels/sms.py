@@ -1,6 +1,10 @@
 """SMS over SMPP 3.4 (smpplib): a transceiver bind, long messages split with UDH concatenation
 (Chinese as UCS-2: 67 characters a part), delivery receipts requested and collected.
 
+Per-part state: each part's SMSC message id is kept in the delivery's ``progress``; a retry (a
+refused part, a dropped bind, an UNDELIV receipt that cleared a part) sends only the parts without
+an id, with the same concatenation reference (the outbox id), so the handset still joins them.
+
 Used from the notify worker's thread only (smpplib clients are not thread-safe): ``send`` writes
 each part and reads until that part's ``submit_sm_resp``; receipts (``deliver_sm`` with
 esm_class 0x04) arriving meanwhile or later (``poll_receipts``) are queued for the worker, which
@@ -108,19 +112,26 @@ class SmsChannel(Channel):
     # -- contract
 
     @staticmethod
-    def split(text: str) -> tuple[list[bytes], int, int]:
-        """(parts, data_coding, esm_class): GSM 7-bit when it fits the alphabet, else UCS-2, with UDH."""
-        return smpplib.gsm.make_parts(text)
+    def split(text: str, reference: int = 0) -> tuple[list[bytes], int, int]:
+        """(parts, data_coding, esm_class): GSM 7-bit when it fits the alphabet, else UCS-2, with a
+        UDH whose concatenation reference is ``reference`` (fixed, so a resent part still joins)."""
+        parts, coding, esm_class = smpplib.gsm.make_parts(text)
+        if esm_class & smpplib.consts.SMPP_GSMFEAT_UDHI:  # UDH 05 00 03 <ref> <total> <seq>
+            parts = [part[:3] + bytes([reference % 256]) + part[4:] for part in parts]
+        return parts, coding, esm_class
 
     def send(self, message: Message) -> Delivery:
-        parts, coding, esm_class = self.split(message.text)
+        parts, coding, esm_class = self.split(message.text, message.id)
+        done = list((message.data.get("progress") or {}).get("parts") or [])
+        ids = done if len(done) == len(parts) else [""] * len(parts)  # text changed: start over
         try:
             client = self._bound()
         except ChannelError as exc:
-            return self._count(Delivery(False, error=str(exc)))
-        ids: list[str] = []
+            return self._count(Delivery(False, error=str(exc), progress={"parts": ids}))
         try:
-            for part in parts:
+            for index, part in enumerate(parts):
+                if ids[index]:
+                    continue  # accepted before: not sent twice
                 pdu = client.send_message(
                     source_addr_ton=self.config.source_addr_ton,
                     source_addr=self.config.source_addr,
@@ -134,18 +145,29 @@ class SmsChannel(Channel):
                 )
                 resp = self._await(client, pdu.sequence)
                 if resp.is_error():
-                    permanent = resp.status in _PERMANENT
                     return self._count(
-                        Delivery(False, error=f"submit_sm status {resp.status}", permanent=permanent)
+                        Delivery(
+                            False,
+                            error=f"submit_sm status {resp.status} (part {index + 1}/{len(parts)})",
+                            permanent=resp.status in _PERMANENT,
+                            provider_id=",".join(i for i in ids if i),  # receipts still match those
+                            progress={"parts": ids},
+                        )
                     )
-                ids.append(
-                    resp.message_id.decode() if isinstance(resp.message_id, bytes) else str(resp.message_id)
-                )
+                ident = resp.message_id
+                ids[index] = ident.decode() if isinstance(ident, bytes) else str(ident)
                 self.stats["parts"] += 1
         except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError) as exc:
-            self._drop()  # rebind next time; parts already accepted may be re-sent (the SMSC sees a new id)
-            return self._count(Delivery(False, error=f"{self.name}: {exc}"))
-        return self._count(Delivery(True, provider_id=",".join(ids)))
+            self._drop()  # rebind next time; only the parts without an accepted id go again
+            return self._count(
+                Delivery(
+                    False,
+                    error=f"{self.name}: {exc}",
+                    provider_id=",".join(i for i in ids if i),
+                    progress={"parts": ids},
+                )
+            )
+        return self._count(Delivery(True, provider_id=",".join(ids), progress={"parts": ids}))
 
     def _await(self, client: smpplib.client.Client, sequence: int) -> Any:
         for _ in range(100):  # each read waits at most the socket timeout
