@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from linewatch.api.deps import get_ctx, require, user_actor
+from linewatch.api.deps import RowId, get_ctx, require, user_actor
+from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.assurance import drills
 from linewatch.assurance import service as assurance
 from linewatch.context import Context
@@ -19,7 +20,7 @@ from linewatch.core.errors import LinewatchError
 from linewatch.cutovers import service as cutovers
 from linewatch.tickets import service as tickets
 
-router = APIRouter(prefix="/api/v1", tags=["cutovers"])
+router = APIRouter(prefix="/api/v1", tags=["cutovers"], responses=ERROR_RESPONSES)
 PLANNERS = ("dispatcher", "support", "fault_manager")  # who registers cutovers and assurance periods
 
 
@@ -99,7 +100,7 @@ def register_cutover(
 
 @router.put("/cutovers/{cutover_id}")
 def edit_cutover(
-    cutover_id: int,
+    cutover_id: RowId,
     body: CutoverBody,
     actor: Actor = Depends(require(*PLANNERS)),
     ctx: Context = Depends(get_ctx),
@@ -115,7 +116,7 @@ def edit_cutover(
 
 @router.post("/cutovers/{cutover_id}/cancel")
 def cancel_cutover(
-    cutover_id: int, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+    cutover_id: RowId, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.unit_of_work() as session:
         cutover = cutovers.cancel(session, ctx.clock, actor, cutover_id)
@@ -138,7 +139,7 @@ def list_cutovers(
 
 @router.get("/cutovers/{cutover_id}")
 def get_cutover(
-    cutover_id: int, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+    cutover_id: RowId, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         return cutovers.as_dict(session, cutovers.get(session, cutover_id), ctx.index)
@@ -146,7 +147,7 @@ def get_cutover(
 
 @router.get("/cutovers/{cutover_id}/notice.csv")
 def notice_csv(
-    cutover_id: int,
+    cutover_id: RowId,
     lang: str = Query("zh", pattern="^(zh|en)$"),
     _actor: Actor = Depends(user_actor),
     ctx: Context = Depends(get_ctx),
@@ -164,7 +165,7 @@ def notice_csv(
 
 @router.get("/tickets/{ticket_id}/verdict")
 def ticket_verdict(
-    ticket_id: int, actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+    ticket_id: RowId, actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         tickets._visible(session, actor, ticket_id)  # scoped like the ticket itself
@@ -219,7 +220,7 @@ def list_assurance(_actor: Actor = Depends(user_actor), ctx: Context = Depends(g
 
 @router.get("/assurance/{period_id}")
 def get_assurance(
-    period_id: int, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+    period_id: RowId, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         return assurance.as_dict(assurance.get(session, period_id))
@@ -256,7 +257,7 @@ def start_drill(
 
 @router.post("/drills/{drill_id}/steps")
 def drill_step(
-    drill_id: int,
+    drill_id: RowId,
     body: DrillStep,
     actor: Actor = Depends(require(*PLANNERS)),
     ctx: Context = Depends(get_ctx),
@@ -272,7 +273,7 @@ def drill_step(
 
 @router.get("/drills/{drill_id}/report")
 def drill_report(
-    drill_id: int, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+    drill_id: RowId, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         return drills.report(session, ctx.downstream.env, actor, drill_id)
