@@ -312,8 +312,8 @@ def notice_csv(rows: list[dict[str, Any]], lang: str = "zh") -> str:
 
 
 def _neutralise(cell: str) -> str:
-    """Spreadsheet formula injection: a cell starting with = + - @ is shown as text."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
+    """Spreadsheet formula injection: a cell starting with = + - @ (or tab, CR) is shown as text."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def conflicts_of(session: Session, cutover: Cutover, index: ImpactIndex) -> list[dict[str, Any]]:

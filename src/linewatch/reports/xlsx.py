@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from linewatch.reports.figures import Report
 
@@ -13,10 +14,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def safe(value: object) -> object:
     """Neutralise spreadsheet formula injection: text that Excel would read as a formula (a
-    customer name like ``=HYPERLINK(...)``) gets a leading apostrophe and stays text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    customer name like ``=HYPERLINK(...)``) gets a leading apostrophe and stays text. Control
+    characters XML cannot hold (device text may carry them) become U+FFFD instead of failing the export."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _sheet_title(name: str) -> str:
