@@ -1,4 +1,5 @@
 """The permission matrix: every route of the app × every role, against the table below.
+Also: every session-authenticated write needs the CSRF token; no route edits the audit log.
 
 A caller is *denied* when the answer is 401 or 403; anything else (200, 404 for the made-up ids
 used here, 422 for the empty bodies) means it passed the permission gate. A route missing from
@@ -19,6 +20,7 @@ from linewatch.context import Context
 from linewatch.core.actor import SYSTEM
 from linewatch.inventory.choices import Role
 from tests.conftest import ADMIN, bearer
+from tests.web.test_login import PASSWORD, create_user, session_csrf, submit
 
 ROLES = [r.value for r in Role]  # admin included: a user whose role is admin
 CALLERS = ["anonymous", "ingest", *ROLES]
@@ -225,3 +227,27 @@ def test_permission_matrix(client: TestClient, callers: dict[str, dict[str, str]
                 )
     assert not wrong, "\n".join(wrong)
     assert probed > 600
+
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_session_write_needs_the_csrf_token(ctx: Context, client: TestClient) -> None:
+    """Logged in as an admin, no unsafe API route is reachable without the session's CSRF token."""
+    create_user(client, "root", "admin")
+    assert submit(client, "root", PASSWORD).status_code == 303
+    csrf = session_csrf(client)
+    writes = sorted((m, p) for m, p in MATRIX if m in UNSAFE and p.startswith("/api/"))
+    assert len(writes) >= 24
+    for method, path in writes:
+        for sent in ({}, {"X-CSRF-Token": "f" * 32}):
+            response = client.request(method, concrete(path), json={}, headers=sent)
+            assert response.status_code == 403 and "CSRF" in response.json()["error"], (method, path, sent)
+        passed = client.request(method, concrete(path), json={}, headers={"X-CSRF-Token": csrf})
+        assert passed.status_code not in (401, 403), (method, path, passed.text)
+
+
+def test_no_route_edits_the_audit_log() -> None:
+    """The audit log is read-only to the API (the database triggers are tested in test_tokens.py)."""
+    assert [(m, p) for m, p in MATRIX if "audit" in p] == [("GET", "/api/v1/admin/audit")]
