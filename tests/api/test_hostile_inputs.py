@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
+import linewatch.web
 from linewatch.context import Context
 from linewatch.reports.xlsx import safe
 from tests.conftest import ADMIN, ADMIN_TOKEN, bearer
@@ -141,3 +144,17 @@ def test_secrets_never_reach_the_log(
         for table in ("audit_log", "ingest_rejected"):
             dump = " ".join(str(row) for row in session.execute(text(f"SELECT * FROM {table}")))
             assert token not in dump and PASSWORD not in dump
+
+
+HTML_SINKS = re.compile(
+    r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write|\beval\(|new Function\("
+)
+
+
+def test_the_browser_code_never_turns_text_into_html() -> None:
+    """Device and user text reaches the pages only as data (fetched JSON shown via textContent):
+    no script of ours has an HTML sink, so a ``<script>`` in an alarm stays text on every screen."""
+    scripts = sorted((Path(linewatch.web.__file__).parent / "static").glob("*.js"))
+    assert scripts
+    found = [f"{p.name}: {m.group(0)}" for p in scripts for m in HTML_SINKS.finditer(p.read_text())]
+    assert found == []
