@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from linewatch.app import create_app
@@ -35,6 +36,12 @@ TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)  # a Monday morning
 PG_ADMIN_URL = os.environ.get("LINEWATCH_TEST_PG", "postgresql://127.0.0.1:5432/test")
 PG_TEST_DB = f"linewatch_test_{os.getpid()}"  # one per test run: parallel runs never collide
+
+# CI replays the same generated examples every run (a red build is reproducible, never luck);
+# local runs keep exploring new ones. Crashers found either way go to tests/ingest/fuzz_seeds.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def _pg_url() -> str | None:

@@ -18,6 +18,7 @@ from linewatch.alarms.normalise import safe_text
 from linewatch.core.actor import Actor
 from linewatch.core.clock import Clock
 from linewatch.core.errors import LinewatchError, NotFound
+from linewatch.core.ids import parse_cursor
 from linewatch.db.audit import record
 from linewatch.inventory.choices import Role
 from linewatch.inventory.index import ImpactIndex
@@ -47,7 +48,7 @@ def reject(
 def list_rejected(session: Session, limit: int, cursor: str | None) -> dict[str, Any]:
     query = select(RejectedItem).order_by(RejectedItem.id.desc()).limit(limit + 1)
     if cursor:
-        query = query.where(RejectedItem.id < _cursor(cursor))
+        query = query.where(RejectedItem.id < parse_cursor(cursor))
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -65,12 +66,6 @@ def list_rejected(session: Session, limit: int, cursor: str | None) -> dict[str,
         ],
         "next_cursor": str(rows[-1].id) if more else None,
     }
-
-
-def _cursor(cursor: str) -> int:
-    if not cursor.isdigit():
-        raise LinewatchError(f"bad cursor {cursor!r}")
-    return int(cursor)
 
 
 def _scope(query: Select[Any], actor: Actor) -> Select[Any]:
@@ -143,7 +138,7 @@ def list_alarms(
         )
         query = query.where(AlarmRecord.id.in_(ids))
     if cursor:
-        query = query.where(AlarmRecord.id < _cursor(cursor))
+        query = query.where(AlarmRecord.id < parse_cursor(cursor))
     rows = list(session.scalars(query.order_by(AlarmRecord.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

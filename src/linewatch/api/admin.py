@@ -11,14 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linewatch.access import service as access
-from linewatch.api.deps import admin_only, get_ctx, reading, user_actor, writing
+from linewatch.api.deps import RowId, admin_only, get_ctx, reading, user_actor, writing
+from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.clock import ManualClock, parse_time
 from linewatch.core.errors import LinewatchError, NotFound
+from linewatch.core.ids import parse_cursor
 from linewatch.db.audit import AuditEntry, record
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ERROR_RESPONSES)
 
 
 class ClockMove(BaseModel):
@@ -100,7 +102,7 @@ def list_tokens(actor: Actor = Depends(admin_only), session: Session = Depends(r
 
 @router.delete("/admin/tokens/{token_id}", status_code=204)
 def revoke_token(
-    token_id: int,
+    token_id: RowId,
     actor: Actor = Depends(admin_only),
     session: Session = Depends(writing),
     ctx: Context = Depends(get_ctx),
@@ -150,9 +152,7 @@ def read_audit(
     """Newest first. There is deliberately no endpoint that edits or deletes audit entries."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
     if cursor:
-        if not cursor.isdigit():
-            raise LinewatchError(f"bad cursor {cursor!r}")
-        query = query.where(AuditEntry.id < int(cursor))
+        query = query.where(AuditEntry.id < parse_cursor(cursor))
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     rows = list(session.scalars(query))

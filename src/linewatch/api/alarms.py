@@ -14,7 +14,17 @@ from sqlalchemy.orm import Session
 from linewatch.alarms import knowledge
 from linewatch.alarms import service as alarms
 from linewatch.alarms.normalise import AlarmEvent, Rejected, canonical_type, normalise_native
-from linewatch.api.deps import current_actor, get_ctx, reading, require, user_actor, writing
+from linewatch.api.deps import (
+    RowId,
+    RowIdFilter,
+    current_actor,
+    get_ctx,
+    reading,
+    require,
+    user_actor,
+    writing,
+)
+from linewatch.api.errors import INGEST_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import INGEST, Actor
 from linewatch.core.errors import Forbidden, LinewatchError, NotFound, TooLarge
@@ -24,7 +34,7 @@ from linewatch.incidents.choices import DiagnosisCategory
 from linewatch.ingest.alertmanager import envelope_problem, normalise_alert, source_of
 from linewatch.tickets.service import route_diagnosis, tickets_of_incidents
 
-router = APIRouter(prefix="/api/v1", tags=["alarms"])
+router = APIRouter(prefix="/api/v1", tags=["alarms"], responses=INGEST_RESPONSES)
 Limit = Query(100, ge=1, le=1000)
 OPERATORS = ("dispatcher", "support", "engineer", "fault_manager")
 
@@ -160,7 +170,7 @@ def list_alarms(
     matched: bool | None = None,
     planned: bool | None = None,
     drill: bool | None = None,
-    incident: int | None = None,
+    incident: RowIdFilter = None,
     actor: Actor = Depends(user_actor),
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
@@ -186,7 +196,7 @@ def list_alarms(
 
 @router.get("/alarms/{alarm_id}")
 def get_alarm(
-    alarm_id: int,
+    alarm_id: RowId,
     actor: Actor = Depends(user_actor),
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
@@ -211,7 +221,7 @@ class NoteBody(BaseModel):
 
 @router.post("/alarms/{alarm_id}/ack")
 def acknowledge(
-    alarm_id: int,
+    alarm_id: RowId,
     body: AckBody | None = None,
     actor: Actor = Depends(require(*OPERATORS)),
     ctx: Context = Depends(get_ctx),
@@ -224,7 +234,7 @@ def acknowledge(
 
 @router.post("/alarms/{alarm_id}/notes", status_code=201)
 def add_note(
-    alarm_id: int,
+    alarm_id: RowId,
     body: NoteBody,
     actor: Actor = Depends(require(*OPERATORS, "contractor")),
     session: Session = Depends(writing),
@@ -236,7 +246,7 @@ def add_note(
 
 @router.post("/alarms/{alarm_id}/clear")
 def manual_clear(
-    alarm_id: int,
+    alarm_id: RowId,
     body: ClearBody,
     actor: Actor = Depends(require(*OPERATORS)),
     ctx: Context = Depends(get_ctx),
@@ -281,7 +291,7 @@ def list_incidents(
 
 @router.get("/incidents/{incident_id}")
 def get_incident(
-    incident_id: int,
+    incident_id: RowId,
     actor: Actor = Depends(user_actor),
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
@@ -306,7 +316,7 @@ class DiagnosisBody(BaseModel):
 
 @router.post("/incidents/{incident_id}/diagnosis")
 def diagnose(
-    incident_id: int,
+    incident_id: RowId,
     body: DiagnosisBody,
     actor: Actor = Depends(require("dispatcher", "support")),
     session: Session = Depends(writing),

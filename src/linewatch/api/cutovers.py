@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from linewatch.api.deps import get_ctx, require, user_actor
+from linewatch.api.deps import RowId, get_ctx, require, user_actor
+from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.api.reports import XLSX
 from linewatch.assurance import drills
 from linewatch.assurance import service as assurance
@@ -20,7 +21,7 @@ from linewatch.core.errors import LinewatchError, NotFound, ValidationFailed
 from linewatch.cutovers import service as cutovers
 from linewatch.tickets import service as tickets
 
-router = APIRouter(prefix="/api/v1", tags=["cutovers"])
+router = APIRouter(prefix="/api/v1", tags=["cutovers"], responses=ERROR_RESPONSES)
 PLANNERS = ("dispatcher", "support", "fault_manager")  # who registers cutovers and assurance periods
 
 
@@ -100,7 +101,7 @@ def register_cutover(
 
 @router.put("/cutovers/{cutover_id}")
 def edit_cutover(
-    cutover_id: int,
+    cutover_id: RowId,
     body: CutoverBody,
     actor: Actor = Depends(require(*PLANNERS)),
     ctx: Context = Depends(get_ctx),
@@ -116,7 +117,7 @@ def edit_cutover(
 
 @router.post("/cutovers/{cutover_id}/cancel")
 def cancel_cutover(
-    cutover_id: int, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+    cutover_id: RowId, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.unit_of_work() as session:
         cutover = cutovers.cancel(session, ctx.clock, actor, cutover_id)
@@ -142,7 +143,7 @@ def list_cutovers(
 
 @router.get("/cutovers/{cutover_id}")
 def get_cutover(
-    cutover_id: int,
+    cutover_id: RowId,
     lang: str = Query("zh", pattern="^(zh|en)$"),
     _actor: Actor = Depends(user_actor),
     ctx: Context = Depends(get_ctx),
@@ -153,7 +154,7 @@ def get_cutover(
 
 @router.get("/cutovers/{cutover_id}/notice.{fmt}")
 def notice_export(
-    cutover_id: int,
+    cutover_id: RowId,
     fmt: str,
     lang: str = Query("zh", pattern="^(zh|en)$"),
     _actor: Actor = Depends(user_actor),
@@ -176,7 +177,7 @@ def notice_export(
 
 @router.get("/tickets/{ticket_id}/verdict")
 def ticket_verdict(
-    ticket_id: int, actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+    ticket_id: RowId, actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         tickets._visible(session, actor, ticket_id)  # scoped like the ticket itself
@@ -249,7 +250,7 @@ def list_assurance(_actor: Actor = Depends(user_actor), ctx: Context = Depends(g
 
 @router.get("/assurance/{period_id}")
 def get_assurance(
-    period_id: int, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
+    period_id: RowId, _actor: Actor = Depends(user_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         return assurance.as_dict(assurance.get(session, period_id), session=session)
@@ -320,7 +321,7 @@ def list_drills(
 
 @router.post("/drills/{drill_id}/steps")
 def drill_step(
-    drill_id: int,
+    drill_id: RowId,
     body: DrillStep,
     actor: Actor = Depends(require(*PLANNERS)),
     ctx: Context = Depends(get_ctx),
@@ -336,7 +337,7 @@ def drill_step(
 
 @router.get("/drills/{drill_id}/report")
 def drill_report(
-    drill_id: int, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
+    drill_id: RowId, actor: Actor = Depends(require(*PLANNERS)), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     with ctx.db.reading() as session:
         return drills.report(session, ctx.downstream.env, actor, drill_id)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from linewatch.access.service import actor_for_token, session_actor
 from linewatch.context import Context
 from linewatch.core.actor import INGEST, Actor
 from linewatch.core.errors import Forbidden, Unauthorized
+from linewatch.core.ids import MAX_ROW_ID
 
 SESSION_COOKIE = "linewatch_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# A row id in a path or query: out of range is a 422 naming the parameter, not a driver error.
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+RowIdFilter = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
 def get_ctx(request: Request) -> Context:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from linewatch.api.deps import admin_only, get_ctx, reading, user_actor
+from linewatch.api.errors import INGEST_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.bus import INVENTORY_CHANGED
@@ -16,7 +17,7 @@ from linewatch.core.errors import TooLarge
 from linewatch.inventory import service
 from linewatch.inventory.sources import read_files
 
-router = APIRouter(prefix="/api/v1", tags=["inventory"])
+router = APIRouter(prefix="/api/v1", tags=["inventory"], responses=INGEST_RESPONSES)
 Limit = Query(100, ge=1, le=1000)
 
 

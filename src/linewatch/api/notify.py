@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from linewatch.api.deps import get_ctx, reading, require, user_actor
+from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.clock import parse_time
 from linewatch.core.errors import LinewatchError
 from linewatch.notify import preferences, service
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=ERROR_RESPONSES)
 
 
 @router.get("/notifications")

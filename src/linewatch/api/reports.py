@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
 from linewatch.api.deps import get_ctx, reading, require
+from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.errors import LinewatchError, NotFound
@@ -15,7 +16,7 @@ from linewatch.reports.figures import Month, Report, row_view
 from linewatch.reports.service import monthly_report
 from linewatch.reports.xlsx import workbook_bytes
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=ERROR_RESPONSES)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 READERS = ("dispatcher", "support", "fault_manager", "manager_l3", "leader")
 

@@ -10,14 +10,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from linewatch.api.deps import get_ctx, reading, require, user_actor
+from linewatch.api.deps import RowId, RowIdFilter, get_ctx, reading, require, user_actor
+from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.clock import parse_time
 from linewatch.core.errors import LinewatchError
 from linewatch.tickets import service as tickets
 
-router = APIRouter(prefix="/api/v1", tags=["tickets"])
+router = APIRouter(prefix="/api/v1", tags=["tickets"], responses=ERROR_RESPONSES)
 Limit = Query(100, ge=1, le=1000)
 WORKERS = ("dispatcher", "support", "engineer", "fault_manager", "contractor")
 
@@ -75,7 +76,7 @@ class EventBody(BaseModel):
 
 @router.post("/tickets/{ticket_id}/events")
 def ticket_event(
-    ticket_id: int,
+    ticket_id: RowId,
     body: EventBody,
     actor: Actor = Depends(require(*WORKERS)),
     ctx: Context = Depends(get_ctx),
@@ -112,7 +113,7 @@ def list_tickets(
     limit: int = Limit,
     cursor: str | None = None,
     state: str | None = None,
-    incident: int | None = None,
+    incident: RowIdFilter = None,
     team: str | None = None,
     customer: str | None = None,
     open: bool = False,
@@ -155,7 +156,7 @@ def breaches(
 
 @router.get("/tickets/{ticket_id}")
 def get_ticket(
-    ticket_id: int,
+    ticket_id: RowId,
     actor: Actor = Depends(user_actor),
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
@@ -170,7 +171,7 @@ class DispatchBody(BaseModel):
 
 @router.post("/incidents/{incident_id}/dispatch", status_code=201)
 def dispatch(
-    incident_id: int,
+    incident_id: RowId,
     body: DispatchBody | None = None,
     actor: Actor = Depends(require("dispatcher", "support")),
     ctx: Context = Depends(get_ctx),

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from linewatch.api.deps import get_ctx, reading, require, writing
+from linewatch.api.deps import RowId, get_ctx, reading, require, writing
+from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.reports import warnings
 
-router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
+router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"], responses=ERROR_RESPONSES)
 READERS = ("dispatcher", "support", "fault_manager", "manager_l3", "leader", "account_manager")
 ACTORS = ("support", "fault_manager", "manager_l3", "leader", "account_manager")
 
@@ -50,7 +51,7 @@ def list_warnings(
 
 @router.get("/{warning_id}")
 def get_warning(
-    warning_id: int,
+    warning_id: RowId,
     actor: Actor = Depends(require(*READERS)),
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
@@ -60,7 +61,7 @@ def get_warning(
 
 @router.post("/{warning_id}/visit")
 def record_visit(
-    warning_id: int,
+    warning_id: RowId,
     body: Note,
     actor: Actor = Depends(require(*ACTORS)),
     session: Session = Depends(writing),
@@ -74,7 +75,7 @@ def record_visit(
 
 @router.post("/{warning_id}/measures")
 def add_measures(
-    warning_id: int,
+    warning_id: RowId,
     body: Measures,
     actor: Actor = Depends(require(*ACTORS)),
     session: Session = Depends(writing),
@@ -87,7 +88,7 @@ def add_measures(
 
 @router.post("/{warning_id}/close")
 def close_warning(
-    warning_id: int,
+    warning_id: RowId,
     body: Note,
     actor: Actor = Depends(require("fault_manager", "manager_l3", "leader")),
     session: Session = Depends(writing),

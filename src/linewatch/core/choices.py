@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
+from linewatch.core.errors import InvalidChoice
+
 
 class Choice(StrEnum):
     """A StrEnum whose members carry ``zh`` and ``en`` labels: ``MEMBER = ("value", "中文", "English")``."""
@@ -30,7 +32,7 @@ class Choice(StrEnum):
         for member in cls:
             if lowered == member.value.lower() or key == member.zh:
                 return member
-        raise ValueError(f"{text!r} is not one of: {', '.join(m.value for m in cls)}")
+        raise InvalidChoice(f"{text[:60]!r} is not one of: {', '.join(m.value for m in cls)}")
 
     @classmethod
     def values(cls) -> list[str]:

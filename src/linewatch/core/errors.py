@@ -43,3 +43,7 @@ class Conflict(LinewatchError):
 class TooLarge(LinewatchError):
     status = 413
     code = "too_large"
+
+
+class InvalidChoice(ValidationFailed, ValueError):
+    """A value outside an enumeration. Also a ValueError, so parsers that collect those still do."""

@@ -13,6 +13,7 @@ from linewatch.alarms.models import AlarmRecord
 from linewatch.core.actor import Actor
 from linewatch.core.clock import Clock
 from linewatch.core.errors import Conflict, LinewatchError, NotFound
+from linewatch.core.ids import parse_cursor
 from linewatch.db.audit import record
 from linewatch.incidents.choices import DiagnosisCategory
 from linewatch.incidents.models import ImpactRecord, IncidentRecord
@@ -126,9 +127,7 @@ def list_incidents(
     if drill is not None:
         query = query.where(IncidentRecord.drill == drill)
     if cursor:
-        if not cursor.isdigit():
-            raise LinewatchError(f"bad cursor {cursor!r}")
-        query = query.where(IncidentRecord.id < int(cursor))
+        query = query.where(IncidentRecord.id < parse_cursor(cursor))
     rows = list(session.scalars(query.order_by(IncidentRecord.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

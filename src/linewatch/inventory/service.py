@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from linewatch.core.actor import Actor
 from linewatch.core.clock import Clock
 from linewatch.core.errors import Forbidden, NotFound
+from linewatch.core.ids import parse_cursor
 from linewatch.inventory.choices import Role
 from linewatch.inventory.importer import Importer, ImportReport
 from linewatch.inventory.index import ImpactIndex
@@ -101,20 +102,11 @@ def _page(
     session: Session, query: Select[Any], id_column: Any, limit: int, cursor: str | None
 ) -> tuple[list[Any], str | None]:
     if cursor:
-        query = query.where(id_column > _decode_cursor(cursor))
+        query = query.where(id_column > parse_cursor(cursor))
     rows = list(session.execute(query.order_by(id_column).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (str(rows[-1][0].id) if more else None)
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        return int(cursor)
-    except ValueError as exc:
-        from linewatch.core.errors import LinewatchError
-
-        raise LinewatchError(f"bad cursor {cursor!r}") from exc
 
 
 def _like(text: str) -> str:

@@ -28,6 +28,7 @@ from linewatch.alarms.models import AlarmRecord
 from linewatch.core.actor import Actor
 from linewatch.core.clock import Clock
 from linewatch.core.errors import LinewatchError
+from linewatch.core.ids import parse_cursor
 from linewatch.core.policy import Policy
 from linewatch.db.base import UtcDateTime
 from linewatch.db.outbox import NotificationRequest
@@ -597,9 +598,7 @@ def list_notifications(
             raise LinewatchError(f"status must be one of {', '.join(DeliveryStatus.values())}")
         query = query.where(Notification.status == status)
     if cursor:
-        if not cursor.isdigit():
-            raise LinewatchError(f"bad cursor {cursor!r}")
-        query = query.where(Notification.id < int(cursor))
+        query = query.where(Notification.id < parse_cursor(cursor))
     rows = session.execute(query.order_by(Notification.id.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]

@@ -17,6 +17,7 @@ from linewatch.alarms.models import AlarmRecord
 from linewatch.core.actor import SYSTEM, Actor
 from linewatch.core.clock import Clock
 from linewatch.core.errors import Conflict, Forbidden, LinewatchError, NotFound
+from linewatch.core.ids import parse_cursor
 from linewatch.core.policy import Policy
 from linewatch.db import outbox, timers
 from linewatch.db.audit import record
@@ -1091,9 +1092,7 @@ def list_tickets(
             )
         )
     if cursor:
-        if not cursor.isdigit():
-            raise LinewatchError(f"bad cursor {cursor!r}")
-        query = query.where(Ticket.id < int(cursor))
+        query = query.where(Ticket.id < parse_cursor(cursor))
     rows = list(session.scalars(query.order_by(Ticket.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

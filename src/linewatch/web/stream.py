@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 from linewatch.api.deps import user_actor
+from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.pipeline import ALARMS_STORED, INCIDENTS_CHANGED
@@ -33,7 +34,7 @@ HEARTBEAT_SECONDS = 15.0
 # Roles that read every incident; others get the event kinds only and re-read through the API.
 WIDE_ROLES = {"admin", "dispatcher", "support", "engineer", "fault_manager", "manager_l3", "leader"}
 
-router = APIRouter(prefix="/api/v1", tags=["live"])
+router = APIRouter(prefix="/api/v1", tags=["live"], responses=ERROR_RESPONSES)
 
 
 @dataclass(frozen=True)

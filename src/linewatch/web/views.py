@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from linewatch.access import service as access
 from linewatch.api.cutovers import PLANNERS
-from linewatch.api.deps import SESSION_COOKIE, get_ctx
+from linewatch.api.deps import SESSION_COOKIE, RowId, get_ctx
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.errors import Forbidden, NotFound, Unauthorized
@@ -121,7 +121,7 @@ def console(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-def incident(incident_id: int, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+def incident(incident_id: RowId, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     return screen(request, ctx, "incident.html", "incident", incident_id=incident_id)
 
 
@@ -137,7 +137,7 @@ def my_tickets(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 @router.get("/m/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket(ticket_id: int, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+def ticket(ticket_id: RowId, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
     found = _session(request, ctx)
     if found is None:
         return RedirectResponse("/login", status_code=303)
