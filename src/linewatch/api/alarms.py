@@ -39,7 +39,7 @@ Limit = Query(100, ge=1, le=1000)
 OPERATORS = ("dispatcher", "support", "engineer", "fault_manager")
 
 
-def ingest_actor(actor: Actor = Depends(current_actor)) -> Actor:
+async def ingest_actor(actor: Actor = Depends(current_actor)) -> Actor:
     if actor.role not in (INGEST, "admin"):
         raise Forbidden("posting alarms needs an ingest token (or an admin)")
     return actor

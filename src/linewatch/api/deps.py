@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -22,7 +22,9 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 RowIdFilter = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
-def get_ctx(request: Request) -> Context:
+# Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` one in the thread pool,
+# and each such hop cost a single-alarm request more than its own processing.
+async def get_ctx(request: Request) -> Context:
     return request.app.state.ctx
 
 
@@ -56,17 +58,17 @@ def current_actor(request: Request, ctx: Context = Depends(get_ctx)) -> Actor:
         return actor
 
 
-def user_actor(actor: Actor = Depends(current_actor)) -> Actor:
+async def user_actor(actor: Actor = Depends(current_actor)) -> Actor:
     """Any person's role; ingest-only tokens are refused."""
     if actor.role == INGEST:
         raise Forbidden("ingest tokens may only post alarms")
     return actor
 
 
-def require(*roles: str) -> Callable[[Actor], Actor]:
+def require(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency allowing only the given roles (admins always)."""
 
-    def check(actor: Actor = Depends(user_actor)) -> Actor:
+    async def check(actor: Actor = Depends(user_actor)) -> Actor:
         if not actor.is_admin and actor.role not in roles:
             raise Forbidden(f"role {actor.role!r} may not do this")
         return actor
