@@ -13,6 +13,7 @@ from linewatch.assurance import service as assurance
 from linewatch.assurance.service import AssuranceScopes
 from linewatch.core.bus import INVENTORY_CHANGED, EventBus
 from linewatch.core.clock import Clock, make_clock
+from linewatch.core.pace import Pacer
 from linewatch.core.policy import Policy, load_policy
 from linewatch.cutovers import service as cutovers
 from linewatch.cutovers.windows import PlannedWindows
@@ -27,6 +28,10 @@ from linewatch.pipeline import INCIDENTS_CHANGED, Pipeline
 from linewatch.reports import warnings as early_warnings
 from linewatch.settings import Settings
 from linewatch.tickets.service import Env
+
+# In a storm, downstream dispatch and the notify worker sleep twice as long as each unit of work
+# took (core/pace.py), leaving the interpreter to the pipeline; they catch up when it is quiet.
+INGEST_PRIORITY_RATIO = 2.0
 
 
 @dataclass
@@ -65,6 +70,9 @@ class Context:
         self.pipeline.incidents.assurance_check = self.scopes.covering
         self.pipeline.incidents.still_planned = self.windows.still_covers
         self.downstream.hooks.append(assurance.notify_team(self.clock))
+        if not self.clock.manual:  # tests and manual-clock drills have no storm to protect
+            pacer = Pacer(self.pipeline.busy, INGEST_PRIORITY_RATIO)
+            self.downstream.pacer = self.notifier.pacer = pacer
         self.drill_steps = drills.StepRunner(self.clock.tz, self.policy.alarms.type_aliases)
         self.downstream.handlers[drills.OWNER] = self.drill_steps.on_timer
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from linewatch.core.pace import Pacer
 from linewatch.db import timers
 from linewatch.db.engine import Database
 from linewatch.incidents.engine import IncidentChange
@@ -34,6 +36,7 @@ class Downstream:
         # later stages' reactions to incident changes (assurance notices), in the same transaction
         self.hooks: list[Callable[[Session, list[IncidentChange]], None]] = []
         self.lock = threading.Lock()  # timer firing and change handling never interleave
+        self.pacer = Pacer()  # gives way to ingest in a storm (wired by the context)
         self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0}
 
     def start(self) -> None:
@@ -75,7 +78,9 @@ class Downstream:
             try:
                 if changes is None:
                     return
+                started = time.monotonic()
                 self._handle(changes)
+                self.pacer.after(started)
             except Exception:  # a failed round is retried by the next change or at start (reconcile)
                 self.stats["failures"] += 1
                 log.exception("downstream handling failed")

@@ -93,6 +93,7 @@ class Pipeline:
         self.stale = False  # the books may not match the database: reload before the next job
         self.rounds: queue.Queue[_Round | None] = queue.Queue(maxsize=2)
         self.epoch = 0  # bumped at every reload of the books
+        self.last_round = 0.0  # time.monotonic() of the latest round: background stages pace on it
         self.failed_epoch = -1
 
     # ------------------------------------------------------------------ lifecycle
@@ -128,6 +129,10 @@ class Pipeline:
     @property
     def queue_depth(self) -> int:
         return self.jobs.qsize()
+
+    def busy(self) -> bool:
+        """Ingest under way: jobs queued, or a round within the last fifth of a second."""
+        return self.jobs.qsize() > 0 or time.monotonic() - self.last_round < 0.2
 
     @property
     def running(self) -> bool:
@@ -179,6 +184,7 @@ class Pipeline:
     def _process(self, jobs: list[_Job]) -> None:
         """Apply jobs to the books and queue their rows for the committer (which answers them)."""
         started = time.perf_counter()
+        self.last_round = time.monotonic()
         if self.stale:
             self.rounds.join()  # rounds in flight end first (they fail: built on the lost state)
             try:

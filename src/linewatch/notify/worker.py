@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import yaml
 
 from linewatch.core.clock import Clock
+from linewatch.core.pace import Pacer
 from linewatch.core.policy import Policy
 from linewatch.db.engine import Database
 from linewatch.notify import service
@@ -49,6 +51,7 @@ class NotifyWorker:
         self.kicks: queue.Queue[bool | None] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.storm: Storm | None = None
+        self.pacer = Pacer()  # gives way to ingest in a storm (wired by the context)
         self.limiter = RateLimiter(dict(policy.notify.rate_per_minute))
         self.stats: dict[str, int] = {
             "requests": 0,
@@ -121,8 +124,10 @@ class NotifyWorker:
         batch = self.env.policy.notify.batch
         assert self.storm is not None
         while True:
+            started = time.monotonic()
             with self.db.unit_of_work() as session:
                 done = service.expand(session, self.env, self.storm, batch)
+            self.pacer.after(started)
             for key in ("requests", "rows", "suppressed", "digested", "deferred"):
                 self.stats[key] += getattr(done, key)
             self.by_channel.update(done.by_channel)
@@ -141,7 +146,9 @@ class NotifyWorker:
                 return
             for row_id in ids:
                 seen.add(row_id)
+                started = time.monotonic()
                 status, channel = service.deliver_one(self.db.unit_of_work, self.env, self.limiter, row_id)
+                self.pacer.after(started)
                 outcome = {"sent": "sent", "failed": "failed", "queued": "retried"}.get(status)
                 if outcome:
                     self.stats[outcome] += 1
