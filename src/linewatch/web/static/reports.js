@@ -9,6 +9,7 @@
   const field = (name) => document.getElementById("f-" + name);
   let current = null; // the query string of the figures on screen
 
+  const causeLabel = (key) => (key === "unknown" ? t("cat_unknown") : label("cause", key));
   const pct = (x) => (x === null || x === undefined ? "—" : (x * 100).toFixed(2) + "%");
   const num = (x) => (x === null || x === undefined ? "—" : String(x));
 
@@ -38,7 +39,7 @@
 
   // Horizontal bars: one row a key, the bar a link to that key's rows.
   function barChart(target, entries, view, fmt) {
-    const rowH = 22, labelW = 150, valueW = 60, width = 520;
+    const rowH = 22, labelW = 120, valueW = 50, width = 380;
     const max = Math.max(1, ...entries.map((e) => e.value));
     const root = svg("svg", { viewBox: `0 0 ${width} ${Math.max(1, entries.length) * rowH + 4}`, role: "img", "data-view": view });
     if (!entries.length) root.append(svg("text", { x: 4, y: 16, class: "muted" }, t("no_items")));
@@ -57,14 +58,14 @@
 
   // Columns over time (trend): label every few columns so they stay legible.
   function columnChart(target, entries, view) {
-    const width = 520, height = 180, base = 150, gap = 2;
+    const width = 380, height = 170, base = 145, gap = 2, left = 16;
     const max = Math.max(1, ...entries.map((e) => e.value));
-    const colW = Math.max(2, (width - 10) / Math.max(1, entries.length) - gap);
+    const colW = Math.max(2, (width - 2 * left) / Math.max(1, entries.length) - gap);
     const every = Math.ceil(entries.length / 12);
     const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "data-view": view });
     root.append(svg("line", { x1: 0, y1: base, x2: width, y2: base, class: "axis" }));
     entries.forEach((e, i) => {
-      const x = 5 + i * (colW + gap);
+      const x = left + i * (colW + gap);
       const h = ((base - 20) * e.value) / max;
       const link = svg("a", { href: "#", "data-key": e.key, "data-view": view, class: "bar" });
       link.append(svg("rect", { x, y: base - h, width: colW, height: Math.max(h, 0.5), class: "bar-rect" }));
@@ -77,7 +78,7 @@
     fill(target, root);
   }
 
-  const entries = (counts, kind) => Object.entries(counts).map(([key, value]) => ({ key, value, label: kind ? label(kind, key) : key }))
+  const entries = (counts, kind) => Object.entries(counts).map(([key, value]) => ({ key, value, label: kind === "cause" ? causeLabel(key) : kind ? label(kind, key) : key }))
     .sort((a, b) => b.value - a.value || a.key.localeCompare(b.key));
 
   function link(text, view, key, title) {
@@ -107,8 +108,8 @@
     fill("sla-rows", DEADLINES.map((name) => el("tr", { dataset: { deadline: name } },
       el("td", { text: t("dl_" + name) }),
       el("td", { class: "num" }, link(pct(fig.sla_compliance[name]), "sla_" + name, null, t("dl_" + name))),
-      el("td", {}, Object.entries(fig.timeout_reasons[name] || {}).map(([cause, n]) =>
-        [link(`${label("cause", cause)} ${n}`, "timeouts_" + name, cause, `${t("dl_" + name)} · ${label("cause", cause)}`), " "])))));
+      el("td", {}, Object.entries(fig.timeout_reasons[name] || {}).flatMap(([cause, n]) =>
+        [link(`${causeLabel(cause)} ${n}`, "timeouts_" + name, cause, `${t("dl_" + name)} · ${causeLabel(cause)}`), " "])))));
     fill("league-rows", fig.contractor_league.map((r) => el("tr", {},
       el("td", { class: "num", text: String(r.rank) }), el("td", {}, link(r.team, "league", r.team, r.team)),
       el("td", { class: "num", text: String(r.tickets) }), el("td", { class: "num", text: pct(r.sla_compliance) }),
@@ -160,7 +161,7 @@
     document.getElementById("drill-title").textContent = title || key || view;
     box.dataset.view = view; box.dataset.key = key || "";
     const columns = page.items.length ? Object.keys(page.items[0]) : [];
-    fill("drill-head", el("tr", {}, columns.map((c) => el("th", { text: c }))));
+    fill("drill-head", el("tr", {}, columns.map((c) => el("th", { text: t(c) }))));
     fill("drill-rows", page.items.map((row) => el("tr", {}, columns.map((c) => cell(c, row[c])))));
     document.getElementById("drill-count").textContent = page.count > page.items.length
       ? `${page.count} ${t("more_rows")} ${page.items.length}` : `${page.count}`;
