@@ -20,7 +20,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
@@ -184,15 +183,26 @@ def _faults(
     return {f.incident_id: f for f in faults if filters.keeps(f)}
 
 
-def _with_circuit(query: Any, filters: Filters) -> Any:
-    conditions = filters.circuit_conditions()
-    if not conditions:
-        return query
-    return (
-        query.join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+def _earlier(session: Session, filters: Filters, window: ColumnElement[bool]) -> dict[int, FaultRow]:
+    """Faults of the repeat-fault window before the period: when they opened and which circuits
+    they hurt, nothing else (they are never counted themselves)."""
+    circuits: dict[int, list[str]] = defaultdict(list)
+    opened: dict[int, float] = {}
+    for incident_id, at, code in session.execute(
+        select(ImpactRecord.incident_id, epoch_seconds(IncidentRecord.opened_at), Circuit.code)
+        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
         .join(Customer, Customer.id == Circuit.customer_id)
-        .where(*conditions)
-    )
+        .where(_REAL, window, *filters.circuit_conditions())
+    ):
+        circuits[incident_id].append(code)
+        opened[incident_id] = at
+    return {
+        i: FaultRow(
+            i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, tuple(sorted(set(c))), (), (), ()
+        )
+        for i, c in circuits.items()
+    }
 
 
 def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
@@ -260,7 +270,9 @@ def _tickets(session: Session, period: Period) -> list[tuple[TicketRow, _TicketF
         select(TicketEvent.ticket_id, TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-        .where(scope, TicketEvent.type == "breach")
+        # coalesce(): read the period's tickets' events by ticket (ix_ticket_event_ticket), not
+        # every breach of all history by type first (SQLite's choice for a bare equality).
+        .where(scope, func.coalesce(TicketEvent.type, "") == "breach")
     ):
         if data and data.get("deadline"):
             breached[ticket_id].add(data["deadline"])
@@ -359,12 +371,22 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
         .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
         .where(_REAL, IncidentRecord.opened_at >= period.start, IncidentRecord.opened_at < period.end)
     )
-    faults = _faults(
-        session,
-        filters,
-        and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end),
-        or_(IncidentRecord.opened_at >= period.start, ImpactRecord.circuit_id.in_(failed_in_period)),
-    )
+    in_period = and_(IncidentRecord.opened_at >= period.start, IncidentRecord.opened_at < period.end)
+    before = and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.start)
+    failed_before = ImpactRecord.circuit_id.in_(failed_in_period)
+    if filters.region is None and filters.cause is None:
+        # The repeat-fault window only needs when each earlier fault hurt which of this period's circuits.
+        faults = _faults(session, filters, in_period, true())
+        # An impact starts after its incident opened: the bound on ``since`` lets the circuit
+        # index range over the window instead of each circuit's whole history.
+        faults.update(_earlier(session, filters, and_(before, failed_before, ImpactRecord.since >= since)))
+    else:  # the region or cause of earlier faults decides whether they count
+        faults = _faults(
+            session,
+            filters,
+            and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end),
+            or_(in_period, failed_before),
+        )
     downs = _downs(session, period, filters)
     tickets = _tickets(session, period)
     if filters.any:
