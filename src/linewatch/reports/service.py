@@ -377,9 +377,11 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     if filters.region is None and filters.cause is None:
         # The repeat-fault window only needs when each earlier fault hurt which of this period's circuits.
         faults = _faults(session, filters, in_period, true())
-        # An impact starts after its incident opened: the bound on ``since`` lets the circuit
-        # index range over the window instead of each circuit's whole history.
-        faults.update(_earlier(session, filters, and_(before, failed_before, ImpactRecord.since >= since)))
+        # An impact starts after its incident opened, and one that started after the period
+        # cannot make a fault in it a repeat: bounding ``since`` both ways lets the circuit index
+        # range over the window instead of each circuit's whole history.
+        bounded = and_(ImpactRecord.since >= since, ImpactRecord.since < period.end)
+        faults.update(_earlier(session, filters, and_(before, failed_before, bounded)))
     else:  # the region or cause of earlier faults decides whether they count
         faults = _faults(
             session,
