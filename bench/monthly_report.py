@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
-from common import build_network, fresh_database, peak_rss_mib, percentiles, workdir
+from common import build_network, figure, fresh_database, peak_rss_mib, percentiles, workdir
 from linewatch.context import build_context
 from linewatch.incidents.models import ImpactRecord, IncidentRecord
 from linewatch.inventory.models import Circuit, NetworkElement
@@ -203,7 +203,26 @@ def main() -> None:
         sizes = history(url, args.per_month or round(300 * args.scale), args.seed)
         t2 = time.perf_counter()
         print(f"network (scale {args.scale}) {t1 - t0:.1f}s; history {sizes} in {t2 - t1:.1f}s")
-    print(measure(url, args.rounds))
+    result = measure(url, args.rounds)
+    print(result)
+    where = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    report_ms, cpu_ms = result["report_ms"], result["report_cpu_ms"]
+    assert isinstance(report_ms, dict) and isinstance(cpu_ms, dict)
+    figure(
+        f"monthly report p50, one year at scale {args.scale} ({where})",
+        report_ms["p50"],
+        "ms",
+        2000,
+        higher_is_better=False,
+    )
+    figure(
+        f"monthly report worst month ({where})",
+        float(result["max_report_ms"]),
+        "ms",
+        2000,
+        higher_is_better=False,
+    )  # type: ignore[arg-type]
+    figure(f"monthly report p50 CPU of this process ({where})", cpu_ms["p50"], "ms")
 
 
 if __name__ == "__main__":
