@@ -13,15 +13,21 @@ from tests.reports.test_warned_first import warn
 from tests.tickets.helpers import report
 
 
-def test_the_monthly_report_page_charts_drills_filters_and_prints(new_page: Any, live: Live) -> None:
-    ids = build_month(live.ctx, live.http)  # type: ignore[arg-type]  # httpx speaks TestClient's API
-    live.user("boss", role="leader")
+def march_report(new_page: Any, username: str) -> Any:
+    """The report page of 2026-03 as ``username`` sees it (the page opens on the clock's month)."""
     page = new_page()
-    login(page, "boss")
+    login(page, username)
     page.goto("/reports")
     page.fill("#f-month", "2026-03")
     page.click("#apply")
     expect(page.locator("#period-label")).to_have_text("2026-03-01..2026-03-31")
+    return page
+
+
+def test_the_monthly_report_page_charts_drills_filters_and_prints(new_page: Any, live: Live) -> None:
+    ids = build_month(live.ctx, live.http)  # type: ignore[arg-type]  # httpx speaks TestClient's API
+    live.user("boss", role="leader")
+    page = march_report(new_page, "boss")
     expect(page.locator(".tile[data-view=faults] .num")).to_have_text("3")
     expect(page.locator("#trend-title")).to_have_text("按日统计")
     expect(page.locator("#chart-trend svg a.bar")).to_have_count(31)
@@ -64,12 +70,7 @@ def test_the_monthly_report_page_charts_drills_filters_and_prints(new_page: Any,
 
     # An account manager sees only their own customers' figures.
     live.user("AM02", staff="AM02")
-    manager = new_page()
-    login(manager, "AM02")
-    manager.goto("/reports")
-    manager.fill("#f-month", "2026-03")
-    manager.click("#apply")
-    expect(manager.locator("#period-label")).to_have_text("2026-03-01..2026-03-31")
+    manager = march_report(new_page, "AM02")
     expect(manager.locator(".tile[data-view=faults] .num")).to_have_text("1")
     expect(manager.locator("#chart-customers svg a.bar")).to_have_count(1)
     expect(manager.locator("#chart-customers svg")).to_contain_text("C002")
