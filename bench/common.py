@@ -32,6 +32,9 @@ def free_port() -> int:
 def fresh_database(url: str | None, work: Path) -> str:
     if not url:
         return f"sqlite:///{work / 'bench.db'}"
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return url
     from linewatch.db.engine import Database
 
     db = Database(url)

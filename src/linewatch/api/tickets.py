@@ -16,6 +16,7 @@ from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.clock import parse_time
 from linewatch.core.errors import LinewatchError
+from linewatch.reports.warnings import warned_customers
 from linewatch.tickets import service as tickets
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"], responses=ERROR_RESPONSES)
@@ -132,6 +133,7 @@ def list_tickets(
         team=team,
         customer=customer,
         open_only=open,
+        warned=warned_customers(session, ctx.clock.now()),
     )
 
 

@@ -162,6 +162,8 @@ class WarningPolicy(Strict):
 class StatisticsPolicy(Strict):
     repeat_fault_days: PositiveInt
     repeat_fault_min: PositiveInt
+    top_n: PositiveInt  # rows in the top faulty NEs / customers lists
+    trend_days_max: PositiveInt  # a period up to this many days trends by day, a longer one by month
 
 
 class ProbePolicy(Strict):

@@ -14,7 +14,10 @@ class IncidentRecord(Base):
     """故障: alarms with one root cause."""
 
     __tablename__ = "incident"
-    __table_args__ = (Index("ix_incident_state_id", "state", "id"),)
+    __table_args__ = (
+        Index("ix_incident_state_id", "state", "id"),
+        Index("ix_incident_opened_at", "opened_at"),  # reports select faults by period
+    )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(16))
     level: Mapped[str] = mapped_column(String(16))
@@ -45,6 +48,8 @@ class ImpactRecord(Base):
         Index("ix_incident_impact_incident", "incident_id"),
         Index("ix_incident_impact_circuit", "circuit_id", "since"),
         Index("ix_incident_impact_customer", "customer_id", "since"),
+        # Reports: intervals ending after a period's start, filtered on their start in the index.
+        Index("ix_incident_impact_until", "until", "since"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     incident_id: Mapped[int] = mapped_column(BigInteger)

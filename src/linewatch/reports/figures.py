@@ -1,15 +1,23 @@
-"""Monthly report figures (DOMAIN 9): pure functions over plain rows, no I/O.
+"""Report figures (DOMAIN 9): pure functions over plain rows, no I/O.
 
-Every figure comes with the rows behind it (``Views``), so a number on the report can always be
-traced back to the records it was computed from (issue 8, "every figure reproducible").
+One computation serves the monthly report and the statistics for any period and filter. Every
+figure comes with the rows behind it (``Report.views``), so a number on the report can always be
+traced back to the records it was computed from (issue 8, "every figure reproducible"). The
+figures pass only collects record ids per number; the rows are built when asked for (drill-down,
+xlsx), which keeps the JSON figures cheap at a year of history.
+
+Times are float Unix seconds (the database converts them: see ``db/epoch.py``).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DEADLINE_NAMES = ("accept", "contact", "on_site", "locate", "recover")
@@ -21,22 +29,25 @@ MILESTONE_AT = {  # deadline name → the ticket column that meets it
     "recover": "recovered_at",
 }
 UNKNOWN = "unknown"
+Row = dict[str, object]
 
 
 @dataclass(frozen=True, slots=True)
 class FaultRow:
-    """A fault: a non-planned, non-drill incident that impacted at least one circuit."""
+    """A fault: a non-planned, non-drill incident that impacted at least one (selected) circuit."""
 
     incident_id: int
-    opened_at: datetime
-    recovered_at: datetime | None
-    diagnosis_due: datetime
-    diagnosis_at: datetime | None
+    opened: float
+    recovered: float | None
+    diagnosis_due: float
+    diagnosis_at: float | None
     region: str  # region code of the root NE, else of the first impacted customer, else "unknown"
     cause: str  # cause of its first closed ticket ("unknown" until one is closed)
+    ne: str  # root NE name ("unknown" when the root alarm matched no NE)
     circuits: tuple[str, ...]  # impacted circuit codes (any impact kind), sorted
     service_types: tuple[str, ...]  # distinct service types of those circuits, sorted
     contractors: tuple[str, ...]  # distinct maintainers (代维) of those circuits, sorted
+    customers: tuple[str, ...]  # distinct customers of those circuits, sorted
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,74 +56,139 @@ class DownRow:
 
     incident_id: int
     circuit: str
-    since: datetime
-    until: datetime | None
+    since: float
+    until: float | None
 
 
 @dataclass(frozen=True, slots=True)
 class TicketRow:
     ticket_id: int
     incident_id: int | None
-    created_at: datetime
-    met: dict[str, datetime | None]  # deadline name → when its milestone was reached
+    created: float
+    met: tuple[float | None, ...]  # when each of DEADLINE_NAMES' milestones was reached
     breached: frozenset[str]  # deadline names with a ``breach`` event
+    team: str  # the assignee team's code (the contractor league's key), "unknown" when none
+    cause: str  # the ticket's reply cause (回单原因), "unknown" until closed
 
 
 @dataclass(frozen=True, slots=True)
-class Month:
-    """A calendar month in the operator time zone: [start, end)."""
+class Period:
+    """[start, end) in the operator time zone: a calendar month or any run of whole days."""
 
     label: str
     start: datetime
     end: datetime
+    is_month: bool = False
 
     @property
     def minutes(self) -> float:
         return (self.end - self.start).total_seconds() / 60
 
+    @property
+    def start_s(self) -> float:
+        return self.start.timestamp()
+
+    @property
+    def end_s(self) -> float:
+        return self.end.timestamp()
+
     @classmethod
-    def parse(cls, text: str, tz: ZoneInfo) -> Month:
+    def month(cls, text: str, tz: ZoneInfo) -> Period:
         """``YYYY-MM`` → the month; ValueError when malformed."""
-        year, _, mon = text.partition("-")
-        if len(year) != 4 or len(mon) != 2 or not (year.isdigit() and mon.isdigit()):
-            raise ValueError(f"month must be YYYY-MM, got {text!r}")
-        first = date(int(year), int(mon), 1)  # ValueError on month 13 etc.
-        after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        start = datetime(first.year, first.month, 1, tzinfo=tz)
-        return cls(text, start, datetime(after.year, after.month, 1, tzinfo=tz))
+        first = _month_start(text)
+        return cls(text, _midnight(first, tz), _midnight(_next_month(first), tz), is_month=True)
+
+    @classmethod
+    def between(cls, first: str, last: str, tz: ZoneInfo) -> Period:
+        """``from``/``to`` as ``YYYY-MM-DD`` (or ``YYYY-MM`` for a whole month), both inclusive."""
+        start = _month_start(first) if len(first) == 7 else date.fromisoformat(first)
+        if len(last) == 7:
+            after = _next_month(_month_start(last))
+        else:
+            after = date.fromisoformat(last) + timedelta(days=1)
+        if after <= start:
+            raise ValueError(f"'to' ({last}) is before 'from' ({first})")
+        end = after - timedelta(days=1)
+        return cls(f"{start.isoformat()}..{end.isoformat()}", _midnight(start, tz), _midnight(after, tz))
+
+    def buckets(self, max_days: int) -> list[tuple[str, float]]:
+        """Trend buckets (label, start): days for a period of up to ``max_days``, else months."""
+        tz = self.start.tzinfo
+        assert isinstance(tz, ZoneInfo)
+        first, after = self.start.date(), self.end.date()
+        out: list[tuple[str, float]] = []
+        if (after - first).days <= max_days:
+            day = first
+            while day < after:
+                out.append((day.isoformat(), _midnight(day, tz).timestamp()))
+                day += timedelta(days=1)
+            return out
+        month = first.replace(day=1)
+        while month < after:
+            out.append((month.isoformat()[:7], max(_midnight(month, tz), self.start).timestamp()))
+            month = _next_month(month)
+        return out
+
+
+def _month_start(text: str) -> date:
+    year, _, mon = text.partition("-")
+    if len(year) != 4 or len(mon) != 2 or not (year.isdigit() and mon.isdigit()):
+        raise ValueError(f"month must be YYYY-MM, got {text!r}")
+    return date(int(year), int(mon), 1)  # ValueError on month 13 etc.
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
 @dataclass
 class Report:
-    month: str
+    """Figures, plus for each view (e.g. ``by_region``) and key (``GL``) the records behind it.
+
+    ``groups`` holds record ids (or small tuples); ``render`` turns one into a row dict. Views are
+    built on first use only."""
+
+    label: str
     figures: dict[str, object]
-    # view name → key → the rows behind that number (dicts ready for JSON and xlsx)
-    views: dict[str, dict[str, list[dict[str, object]]]] = field(default_factory=dict)
-    faults: list[dict[str, object]] = field(default_factory=list)
+    groups: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    render: dict[str, Callable[[Any], Row]] = field(default_factory=dict)
+    fault_ids: list[int] = field(default_factory=list)
+    fault_row: Callable[[int], Row] = field(default=lambda i: {"incident": i})
+    _built: dict[str, dict[str, list[Row]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def month(self) -> str:
+        return self.label
+
+    def view(self, name: str) -> dict[str, list[Row]]:
+        """One view's rows by key; KeyError for an unknown view."""
+        built = self._built.get(name)
+        if built is None:
+            to_row = self.render[name]
+            built = {key: [to_row(item) for item in items] for key, items in self.groups[name].items()}
+            self._built[name] = built
+        return built
+
+    @property
+    def views(self) -> dict[str, dict[str, list[Row]]]:
+        return {name: self.view(name) for name in self.groups}
+
+    @cached_property
+    def faults(self) -> list[Row]:
+        return [self.fault_row(i) for i in self.fault_ids]
 
 
-def _iso(when: datetime | None) -> str | None:
-    return when.astimezone(UTC).isoformat() if when else None  # one offset in every view
+def iso(when: float | None) -> str | None:
+    """One offset (UTC) in every view."""
+    return None if when is None else datetime.fromtimestamp(when, UTC).isoformat()
 
 
-def _fault_dict(f: FaultRow) -> dict[str, object]:
-    return {
-        "incident": f.incident_id,
-        "opened_at": _iso(f.opened_at),
-        "recovered_at": _iso(f.recovered_at),
-        "region": f.region,
-        "cause": f.cause,
-        "circuits": ", ".join(f.circuits),
-        "service_types": ", ".join(f.service_types),
-        "contractors": ", ".join(f.contractors),
-        "minutes_to_recover": _minutes(f.opened_at, f.recovered_at),
-        "diagnosis_due": _iso(f.diagnosis_due),
-        "diagnosis_at": _iso(f.diagnosis_at),
-    }
-
-
-def _minutes(start: datetime, end: datetime | None) -> float | None:
-    return None if end is None else round((end - start).total_seconds() / 60, 2)
+def _minutes(start: float, end: float | None) -> float | None:
+    return None if end is None else round((end - start) / 60, 2)
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -120,181 +196,358 @@ def _ratio(num: float, den: float) -> float | None:
     return None if den == 0 else round(num / den, 6)
 
 
-def merged_minutes(intervals: list[tuple[datetime, datetime]]) -> float:
+def _fault_dict(f: FaultRow) -> Row:
+    return {
+        "incident": f.incident_id,
+        "opened_at": iso(f.opened),
+        "recovered_at": iso(f.recovered),
+        "region": f.region,
+        "cause": f.cause,
+        "ne": f.ne,
+        "circuits": ", ".join(f.circuits),
+        "customers": ", ".join(f.customers),
+        "service_types": ", ".join(f.service_types),
+        "contractors": ", ".join(f.contractors),
+        "minutes_to_recover": _minutes(f.opened, f.recovered),
+        "diagnosis_due": iso(f.diagnosis_due),
+        "diagnosis_at": iso(f.diagnosis_at),
+    }
+
+
+def merged_minutes(intervals: list[tuple[float, float]]) -> float:
     """Minutes covered by the union of intervals: two faults down at once count once."""
     total = 0.0
-    end: datetime | None = None
+    end: float | None = None
     for s, e in sorted(intervals):
         if end is None or s > end:
-            total += (e - s).total_seconds()
+            total += e - s
             end = e
         elif e > end:
-            total += (e - end).total_seconds()
+            total += e - end
             end = e
     return total / 60
 
 
-def monthly(
-    month: Month,
-    now: datetime,
+def _counts(groups: dict[str, list[Any]]) -> dict[str, int]:
+    return {k: len(v) for k, v in groups.items()}
+
+
+def _top(groups: dict[str, list[Any]], n: int) -> list[dict[str, object]]:
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [{"key": k, "faults": len(v)} for k, v in ranked[:n] if k != UNKNOWN or len(v)]
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The policy numbers the figures need (``statistics`` in the policy file)."""
+
+    repeat_days: int
+    repeat_min: int
+    top_n: int = 10
+    trend_days_max: int = 62
+
+
+def statistics(
+    period: Period,
+    now: float,
     faults: list[FaultRow],
     downs: list[DownRow],
     tickets: list[TicketRow],
     circuits_in_service: int,
-    repeat_days: int,
-    repeat_min: int,
+    rules: Rules,
 ) -> Report:
-    """The monthly report. ``faults`` may reach back ``repeat_days`` before the month (for the
-    repeat-fault window); only those opened in the month are counted. ``downs``: every down
-    interval of a fault overlapping the month, whenever its fault opened."""
-    in_month = sorted(
-        (f for f in faults if month.start <= f.opened_at < month.end), key=lambda f: f.incident_id
-    )
-    rows = {f.incident_id: _fault_dict(f) for f in in_month}
-    report = Report(month.label, {}, {}, list(rows.values()))
+    """The report for ``period``. ``faults`` may reach back ``repeat_days`` before it (for the
+    repeat-fault window); only those opened in the period are counted. ``downs``: every down
+    interval of a fault overlapping the period, whenever its fault opened. ``tickets``: those
+    created in the period."""
+    start, end = period.start_s, period.end_s
+    by_id = {f.incident_id: f for f in faults}
+    in_period = sorted(f.incident_id for f in faults if start <= f.opened < end)
+    groups: dict[str, dict[str, list[Any]]] = {}
+    render: dict[str, Callable[[Any], Row]] = {}
+    fault_row = _memo(lambda i: _fault_dict(by_id[i]))
 
-    def group(name: str, keys_of: object) -> dict[str, int]:
-        view: dict[str, list[dict[str, object]]] = defaultdict(list)
-        for f in in_month:
-            for key in keys_of(f) or (UNKNOWN,):  # type: ignore[operator]
-                view[key].append(rows[f.incident_id])
-        report.views[name] = dict(sorted(view.items()))
-        return {k: len(v) for k, v in sorted(view.items())}
+    def fault_view(name: str, keys_of: Callable[[FaultRow], Iterable[str]]) -> dict[str, list[int]]:
+        view: dict[str, list[int]] = defaultdict(list)
+        for i in in_period:
+            for key in keys_of(by_id[i]) or (UNKNOWN,):
+                view[key].append(i)
+        groups[name] = dict(sorted(view.items()))
+        render[name] = fault_row
+        return groups[name]
 
+    bucket_list = period.buckets(rules.trend_days_max)
+    bucket_starts = [s for _, s in bucket_list]
+    trend = fault_view("trend", lambda f: (bucket_list[bisect_right(bucket_starts, f.opened) - 1][0],))
+    trend_counts = {label: len(trend.get(label, ())) for label, _ in bucket_list}
     faults_fig = {
-        "total": len(in_month),
-        "by_region": group("by_region", lambda f: (f.region,)),
-        "by_cause": group("by_cause", lambda f: (f.cause,)),
-        "by_service_type": group("by_service_type", lambda f: f.service_types),
-        "by_contractor": group("by_contractor", lambda f: f.contractors),
+        "total": len(in_period),
+        "by_region": _counts(fault_view("by_region", lambda f: (f.region,))),
+        "by_cause": _counts(fault_view("by_cause", lambda f: (f.cause,))),
+        "by_service_type": _counts(fault_view("by_service_type", lambda f: f.service_types)),
+        "by_contractor": _counts(fault_view("by_contractor", lambda f: f.contractors)),
     }
-    report.views["faults"] = {"all": list(rows.values())}
+    by_ne = fault_view("by_ne", lambda f: (f.ne,))
+    by_customer = fault_view("by_customer", lambda f: f.customers)
+    groups["faults"] = {"all": in_period}
+    render["faults"] = fault_row
 
-    recovered = [f for f in in_month if f.recovered_at is not None]
-    report.views["mttr"] = {"recovered": [rows[f.incident_id] for f in recovered]}
+    recovered = [i for i in in_period if by_id[i].recovered is not None]
+    groups["mttr"] = {"recovered": recovered}
+    render["mttr"] = fault_row
     mttr = (
-        round(sum((f.recovered_at - f.opened_at).total_seconds() for f in recovered) / 60 / len(recovered), 2)  # type: ignore[operator]
+        round(sum(by_id[i].recovered - by_id[i].opened for i in recovered) / 60 / len(recovered), 2)  # type: ignore[operator]
         if recovered
         else None
     )
 
-    # Availability: down intervals clipped to the month (and to now while still down), merged
-    # per circuit so overlapping faults are not counted twice.
-    horizon = min(month.end, max(now, month.start))
-    clipped: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
-    avail_rows: dict[str, list[dict[str, object]]] = defaultdict(list)
-    for d in sorted(downs, key=lambda d: (d.circuit, d.since, d.incident_id)):
-        s, e = max(d.since, month.start), min(d.until or horizon, month.end)
-        if e <= s:
-            continue
-        clipped[d.circuit].append((s, e))
-        avail_rows[d.circuit].append(
-            {
-                "circuit": d.circuit,
-                "incident": d.incident_id,
-                "since": _iso(d.since),
-                "until": _iso(d.until),
-                "counted_from": _iso(s),
-                "counted_to": _iso(e),
-                "minutes": _minutes(s, e),
-            }
-        )
-    outage = {c: merged_minutes(iv) for c, iv in sorted(clipped.items())}
-    by_circuit = {c: round(1 - m / month.minutes, 6) for c, m in outage.items()}
-    overall = (
-        round(1 - sum(outage.values()) / (circuits_in_service * month.minutes), 6)
-        if circuits_in_service
-        else None
-    )
-    report.views["availability"] = dict(avail_rows)
-
-    # SLA compliance per deadline: a ticket counts for a deadline once it met the milestone or
-    # breached it; a deadline made moot (e.g. on-site after recovery) or not yet due is not counted.
-    sla: dict[str, float | None] = {}
-    for name in DEADLINE_NAMES:
-        view_rows: list[dict[str, object]] = []
-        met = 0
-        for t in sorted(tickets, key=lambda t: t.ticket_id):
-            reached = t.met.get(name)
-            if reached is None and name not in t.breached:
-                continue
-            ok = reached is not None and name not in t.breached
-            met += ok
-            view_rows.append(
-                {
-                    "ticket": t.ticket_id,
-                    "incident": t.incident_id,
-                    "created_at": _iso(t.created_at),
-                    "reached_at": _iso(reached),
-                    "breached": name in t.breached,
-                    "met": ok,
-                }
-            )
-        sla[name] = _ratio(met, len(view_rows))
-        report.views[f"sla_{name}"] = {name: view_rows}
+    availability = _availability(period, now, downs, circuits_in_service, groups, render)
+    sla, timeouts = _sla(tickets, groups, render)
+    league = _league(tickets, groups, render)
 
     # 15-minute diagnosis: diagnosed by diagnosis_due; an undiagnosed fault counts once its due passed.
-    diag_rows: list[dict[str, object]] = []
-    on_time = 0
-    for f in in_month:
+    diagnosis: list[tuple[int, bool]] = []
+    for i in in_period:
+        f = by_id[i]
         if f.diagnosis_at is None and f.diagnosis_due > now:
             continue
-        ok = f.diagnosis_at is not None and f.diagnosis_at <= f.diagnosis_due
-        on_time += ok
-        diag_rows.append({**rows[f.incident_id], "on_time": ok})
-    report.views["diagnosis"] = {"all": diag_rows}
+        diagnosis.append((i, f.diagnosis_at is not None and f.diagnosis_at <= f.diagnosis_due))
+    groups["diagnosis"] = {"all": diagnosis}
+    render["diagnosis"] = lambda item: {**fault_row(item[0]), "on_time": item[1]}
 
-    # Repeat faults: a circuit with a fault this month is a repeat-fault circuit when, at one of
-    # its faults this month, it had >= repeat_min faults opened in the repeat_days before (inclusive).
-    window = timedelta(days=repeat_days)
-    opened_by_circuit: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    repeat_rate = _repeats(period, faults, in_period, by_id, rules, groups, render)
+
+    figures: dict[str, object] = {
+        "period": {"label": period.label, "from": period.start.isoformat(), "to": period.end.isoformat()},
+        "faults": faults_fig,
+        "trend": trend_counts,
+        "mttr_minutes": mttr,
+        "availability": availability,
+        "sla_compliance": sla,
+        "timeout_reasons": timeouts,
+        "diagnosis_on_time_rate": _ratio(sum(ok for _, ok in diagnosis), len(diagnosis)),
+        "repeat_fault_rate": repeat_rate,
+        "contractor_league": league,
+        "top_nes": _top(by_ne, rules.top_n),
+        "top_customers": _top(by_customer, rules.top_n),
+    }
+    if period.is_month:
+        figures = {"month": period.label, **figures}
+    return Report(period.label, figures, groups, render, in_period, fault_row)
+
+
+def _memo(build: Callable[[int], Row]) -> Callable[[int], Row]:
+    cache: dict[int, Row] = {}
+
+    def get(key: int) -> Row:
+        row = cache.get(key)
+        if row is None:
+            row = cache[key] = build(key)
+        return row
+
+    return get
+
+
+def _availability(
+    period: Period,
+    now: float,
+    downs: list[DownRow],
+    circuits_in_service: int,
+    groups: dict[str, dict[str, list[Any]]],
+    render: dict[str, Callable[[Any], Row]],
+) -> dict[str, object]:
+    """Down intervals clipped to the period (and to now while still down), merged per circuit so
+    overlapping faults are not counted twice."""
+    start, end = period.start_s, period.end_s
+    horizon = min(end, max(now, start))
+    spans: dict[str, list[tuple[float, float, DownRow]]] = defaultdict(list)
+    for d in downs:
+        s, e = max(d.since, start), min(d.until if d.until is not None else horizon, end)
+        if e > s:
+            spans[d.circuit].append((s, e, d))
+    outage: dict[str, float] = {}
+    view: dict[str, list[tuple[float, float, DownRow]]] = {}
+    for circuit in sorted(spans):
+        items = sorted(spans[circuit], key=lambda x: (x[2].since, x[2].incident_id))
+        view[circuit] = items
+        outage[circuit] = merged_minutes([(s, e) for s, e, _ in items])
+    groups["availability"] = view
+    render["availability"] = lambda item: {
+        "circuit": item[2].circuit,
+        "incident": item[2].incident_id,
+        "since": iso(item[2].since),
+        "until": iso(item[2].until),
+        "counted_from": iso(item[0]),
+        "counted_to": iso(item[1]),
+        "minutes": _minutes(item[0], item[1]),
+    }
+    minutes = period.minutes
+    return {
+        "overall": (
+            round(1 - sum(outage.values()) / (circuits_in_service * minutes), 6)
+            if circuits_in_service
+            else None
+        ),
+        "by_circuit": {c: round(1 - m / minutes, 6) for c, m in outage.items()},
+    }
+
+
+def _ticket_row(t: TicketRow, name: str) -> Row:
+    reached = t.met[DEADLINE_NAMES.index(name)]
+    return {
+        "ticket": t.ticket_id,
+        "incident": t.incident_id,
+        "team": t.team,
+        "cause": t.cause,
+        "created_at": iso(t.created),
+        "reached_at": iso(reached),
+        "breached": name in t.breached,
+        "met": reached is not None and name not in t.breached,
+    }
+
+
+def _counted(t: TicketRow, n: int, name: str) -> bool:
+    """A ticket counts for a deadline once it met the milestone or breached it; a deadline made
+    moot (e.g. on-site after recovery) or not yet due is not counted."""
+    return t.met[n] is not None or name in t.breached
+
+
+def _sla(
+    tickets: list[TicketRow],
+    groups: dict[str, dict[str, list[Any]]],
+    render: dict[str, Callable[[Any], Row]],
+) -> tuple[dict[str, float | None], dict[str, dict[str, int]]]:
+    """Compliance per deadline, and the timeouts of each deadline by the ticket's reply cause."""
+    ordered = sorted(tickets, key=lambda t: t.ticket_id)
+    sla: dict[str, float | None] = {}
+    timeouts: dict[str, dict[str, int]] = {}
+    for n, name in enumerate(DEADLINE_NAMES):
+        counted = [t for t in ordered if _counted(t, n, name)]
+        met = sum(t.met[n] is not None and name not in t.breached for t in counted)
+        sla[name] = _ratio(met, len(counted))
+        groups[f"sla_{name}"] = {name: counted}
+        late: dict[str, list[TicketRow]] = defaultdict(list)
+        for t in ordered:
+            if name in t.breached:
+                late[t.cause].append(t)
+        groups[f"timeouts_{name}"] = dict(sorted(late.items()))
+        timeouts[name] = _counts(groups[f"timeouts_{name}"])
+        render[f"sla_{name}"] = render[f"timeouts_{name}"] = lambda t, name=name: _ticket_row(t, name)
+    return sla, timeouts
+
+
+def _league(
+    tickets: list[TicketRow],
+    groups: dict[str, dict[str, list[Any]]],
+    render: dict[str, Callable[[Any], Row]],
+) -> list[dict[str, object]]:
+    """Contractor league table (代维考核): per assignee team, SLA compliance over every counted
+    deadline, breaches and mean minutes to recover; best compliance first, then fewest breaches."""
+    by_team: dict[str, list[TicketRow]] = defaultdict(list)
+    for t in sorted(tickets, key=lambda t: t.ticket_id):
+        by_team[t.team].append(t)
+    table: list[dict[str, object]] = []
+    recover = DEADLINE_NAMES.index("recover")
+    for team, rows in by_team.items():
+        counted = met = 0
+        for t in rows:
+            for n, name in enumerate(DEADLINE_NAMES):
+                if _counted(t, n, name):
+                    counted += 1
+                    met += t.met[n] is not None and name not in t.breached
+        times = [t.met[recover] - t.created for t in rows if t.met[recover] is not None]  # type: ignore[operator]
+        table.append(
+            {
+                "team": team,
+                "tickets": len(rows),
+                "sla_compliance": _ratio(met, counted),
+                "breaches": sum(len(t.breached) for t in rows),
+                "mean_minutes_to_recover": round(sum(times) / 60 / len(times), 2) if times else None,
+            }
+        )
+    table.sort(
+        key=lambda r: (
+            -(r["sla_compliance"] if r["sla_compliance"] is not None else -1),  # type: ignore[operator]
+            r["breaches"],
+            r["team"],
+        )
+    )
+    for rank, row in enumerate(table, 1):
+        row["rank"] = rank
+    groups["league"] = dict(sorted(by_team.items()))
+    render["league"] = lambda t: {
+        "ticket": t.ticket_id,
+        "incident": t.incident_id,
+        "team": t.team,
+        "created_at": iso(t.created),
+        **{f"{name}_at": iso(t.met[n]) for n, name in enumerate(DEADLINE_NAMES)},
+        "breached": ", ".join(sorted(t.breached)),
+    }
+    return table
+
+
+def _repeats(
+    period: Period,
+    faults: list[FaultRow],
+    in_period: list[int],
+    by_id: dict[int, FaultRow],
+    rules: Rules,
+    groups: dict[str, dict[str, list[Any]]],
+    render: dict[str, Callable[[Any], Row]],
+) -> float | None:
+    """A circuit with a fault in the period is a repeat-fault circuit when, at one of its faults
+    in the period, it had >= repeat_min faults opened in the repeat_days before (inclusive)."""
+    start, end = period.start_s, period.end_s
+    window = rules.repeat_days * 86400
+    faulty = sorted({c for i in in_period for c in by_id[i].circuits})
+    wanted = set(faulty)
+    opened_by_circuit: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for f in faults:
         for c in f.circuits:
-            opened_by_circuit[c].append((f.opened_at, f.incident_id))
-    faulty = sorted({c for f in in_month for c in f.circuits})
-    repeat_rows: list[dict[str, object]] = []
+            if c in wanted:
+                opened_by_circuit[c].append((f.opened, f.incident_id))
+    items: list[tuple[str, list[int]]] = []
     repeats = 0
     for c in faulty:
         times = sorted(opened_by_circuit[c])
         opened = [t for t, _ in times]
         best: list[int] = []
         for n, at in enumerate(opened):
-            if not month.start <= at < month.end:
+            if not start <= at < end:
                 continue
             first = bisect_right(opened, at - window)  # faults in (at - window, at]
             last = bisect_right(opened, at, lo=n)
             if last - first > len(best):
                 best = [i for _, i in times[first:last]]
-        is_repeat = len(best) >= repeat_min
-        repeats += is_repeat
-        repeat_rows.append(
-            {
-                "circuit": c,
-                "faults_in_window": len(best),
-                "incidents": ", ".join(map(str, best)),
-                "repeat": is_repeat,
-            }
-        )
-    report.views["repeat_faults"] = {"all": repeat_rows}
-
-    report.figures = {
-        "month": month.label,
-        "faults": faults_fig,
-        "mttr_minutes": mttr,
-        "availability": {"overall": overall, "by_circuit": by_circuit},
-        "sla_compliance": sla,
-        "diagnosis_on_time_rate": _ratio(on_time, len(diag_rows)),
-        "repeat_fault_rate": _ratio(repeats, len(faulty)),
+        repeats += len(best) >= rules.repeat_min
+        items.append((c, best))
+    groups["repeat_faults"] = {"all": items}
+    render["repeat_faults"] = lambda item: {
+        "circuit": item[0],
+        "faults_in_window": len(item[1]),
+        "incidents": ", ".join(map(str, item[1])),
+        "repeat": len(item[1]) >= rules.repeat_min,
     }
-    return report
+    return _ratio(repeats, len(faulty))
 
 
-def row_view(report: Report, view: str, key: str | None) -> list[dict[str, object]]:
+def row_view(report: Report, view: str, key: str | None) -> list[Row]:
     """The rows behind one number; KeyError when the view or key does not exist."""
-    groups = report.views[view]
+    groups = report.view(view)
     if key is None:
         return [r for rows in groups.values() for r in rows]
     return groups[key]
 
 
-__all__ = ["DownRow", "FaultRow", "Month", "Report", "TicketRow", "merged_minutes", "monthly", "row_view"]
+__all__ = [
+    "DownRow",
+    "FaultRow",
+    "Period",
+    "Report",
+    "Rules",
+    "TicketRow",
+    "iso",
+    "merged_minutes",
+    "row_view",
+    "statistics",
+]

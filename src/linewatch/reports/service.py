@@ -1,59 +1,137 @@
-"""Load the monthly report's rows with a handful of set-based queries, then hand them to figures.
+"""Load a report's rows with a handful of set-based queries, then hand them to figures.
 
-Six queries whatever the month's size (no per-incident or per-ticket round trips): faults in the
-month and the repeat-fault window, their impacts, their ticket causes, the month's down
-intervals, the month's tickets with their breaches, and the count of circuits in service.
+One path for the monthly report and the statistics for any period and filter: faults in the
+period and the repeat-fault window, their impacts, their ticket causes, the period's down
+intervals, its tickets with their breaches, and the count of circuits in service — whatever the
+period's size, no per-incident or per-ticket round trips. Timestamps come back as numbers
+computed by the database (``epoch_seconds``).
+
+Filters: circuit-level ones (customer, contractor, service type, access technology, and the
+reader's own scope) select impacted circuits in SQL, so a fault counts when it hurt a selected
+circuit and only those circuits enter its figures; fault-level ones (region, cause) select faults.
 """
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections import defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from linewatch.core.actor import Actor
 from linewatch.core.policy import Policy
+from linewatch.db.epoch import epoch_seconds
 from linewatch.incidents.models import ImpactRecord, IncidentRecord
+from linewatch.inventory.choices import Role
 from linewatch.inventory.models import Circuit, Customer, NetworkElement, Region, Team
 from linewatch.reports.figures import (
     MILESTONE_AT,
     UNKNOWN,
     DownRow,
     FaultRow,
-    Month,
+    Period,
     Report,
+    Rules,
     TicketRow,
-    monthly,
+    statistics,
 )
 from linewatch.tickets.models import Ticket, TicketEvent
 
 # Planned cutovers and drills are never faults (DOMAIN 9: excluded from every figure).
 _REAL = and_(IncidentRecord.planned.is_(False), IncidentRecord.drill.is_(False))
+_CHUNK = 5000  # ids per IN (...) list, well under SQLite's bound-parameter limit
 
 
-def _faults(session: Session, since: datetime, end: datetime) -> list[FaultRow]:
+@dataclass(frozen=True)
+class Filters:
+    """What a report is limited to; None = everything."""
+
+    region: str | None = None  # the fault's region (as in the by_region view)
+    customer: str | None = None  # customer code
+    contractor: str | None = None  # maintaining team (代维) code of the impacted circuits
+    service_type: str | None = None
+    access: str | None = None  # access technology (接入方式)
+    cause: str | None = None  # cause category (回单原因)
+    # The reader's own scope (DOMAIN 1 / INTERFACES Access), set from the actor, not the query:
+    account_manager_id: int | None = None  # an account manager reads their own customers only
+    team_id: int | None = None  # a contractor: circuits it maintains and tickets it works only
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in vars(self).values())
+
+    def circuit_conditions(self) -> list[ColumnElement[bool]]:
+        """Conditions on ``Circuit``/``Customer`` (both joined by the caller)."""
+        out: list[ColumnElement[bool]] = []
+        if self.customer is not None:
+            out.append(Customer.code == self.customer)
+        if self.contractor is not None:
+            out.append(Circuit.maintainer_id.in_(select(Team.id).where(Team.code == self.contractor)))
+        if self.service_type is not None:
+            out.append(Circuit.service_type == self.service_type)
+        if self.access is not None:
+            out.append(Circuit.access == self.access)
+        if self.account_manager_id is not None:
+            out.append(Customer.account_manager_id == self.account_manager_id)
+        if self.team_id is not None:
+            out.append(Circuit.maintainer_id == self.team_id)
+        return out
+
+    def keeps(self, fault: FaultRow) -> bool:
+        return (self.region is None or fault.region == self.region) and (
+            self.cause is None or fault.cause == self.cause
+        )
+
+    def scoped(self, actor: Actor) -> Filters:
+        """Narrowed to what the actor may read; others read everything."""
+        if actor.role == Role.ACCOUNT_MANAGER:
+            return replace(self, account_manager_id=actor.staff_id or -1)
+        if actor.role == Role.CONTRACTOR:
+            return replace(self, team_id=actor.team_id or -1)
+        return self
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    items = sorted(ids)
+    for n in range(0, len(items), _CHUNK):
+        yield items[n : n + _CHUNK]
+
+
+def _faults(
+    session: Session, filters: Filters, window: ColumnElement[bool], impact_window: ColumnElement[bool]
+) -> dict[int, FaultRow]:
+    """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
+    impacts are read (the repeat-fault window needs only circuits that failed in the period)."""
+    ne_region = aliased(Region)
     incidents = session.execute(
         select(
             IncidentRecord.id,
-            IncidentRecord.opened_at,
-            IncidentRecord.recovered_at,
-            IncidentRecord.diagnosis_due,
-            IncidentRecord.diagnosis_at,
-            Region.code,
+            epoch_seconds(IncidentRecord.opened_at),
+            epoch_seconds(IncidentRecord.recovered_at),
+            epoch_seconds(IncidentRecord.diagnosis_due),
+            epoch_seconds(IncidentRecord.diagnosis_at),
+            NetworkElement.name,
+            ne_region.code,
         )
         .outerjoin(NetworkElement, NetworkElement.id == IncidentRecord.root_ne_id)
-        .outerjoin(Region, Region.id == NetworkElement.region_id)
-        .where(_REAL, IncidentRecord.opened_at >= since, IncidentRecord.opened_at < end)
+        .outerjoin(ne_region, ne_region.id == NetworkElement.region_id)
+        .where(_REAL, window)
     ).all()
     customer_region = aliased(Region)
     impacts = session.execute(
         select(
             ImpactRecord.incident_id,
-            ImpactRecord.since,
+            epoch_seconds(ImpactRecord.since),
             Circuit.code,
             Circuit.service_type,
             Team.code,
+            Customer.code,
             customer_region.code,
         )
         .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
@@ -61,79 +139,130 @@ def _faults(session: Session, since: datetime, end: datetime) -> list[FaultRow]:
         .join(Customer, Customer.id == Circuit.customer_id)
         .outerjoin(customer_region, customer_region.id == Customer.region_id)
         .outerjoin(Team, Team.id == Circuit.maintainer_id)
-        .where(_REAL, IncidentRecord.opened_at >= since, IncidentRecord.opened_at < end)
+        .where(_REAL, window, impact_window, *filters.circuit_conditions())
     ).all()
     causes: dict[int, str] = {}
     for incident_id, cause in session.execute(
         select(Ticket.incident_id, Ticket.cause)
         .join(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-        .where(
-            _REAL,
-            IncidentRecord.opened_at >= since,
-            IncidentRecord.opened_at < end,
-            Ticket.closed_at.is_not(None),
-            Ticket.cause != "",
-        )
+        .where(_REAL, window, Ticket.closed_at.is_not(None), Ticket.cause != "")
         .order_by(Ticket.closed_at, Ticket.id)
     ):
         causes.setdefault(incident_id, cause)  # the first closed ticket's cause (回单原因)
     circuits: dict[int, set[str]] = defaultdict(set)
     types: dict[int, set[str]] = defaultdict(set)
     contractors: dict[int, set[str]] = defaultdict(set)
-    first_region: dict[int, tuple[datetime, str]] = {}
-    for incident_id, since_at, code, service_type, maintainer, region in impacts:
+    customers: dict[int, set[str]] = defaultdict(set)
+    first_region: dict[int, tuple[float, str]] = {}
+    for incident_id, since_at, code, service_type, maintainer, customer, region in impacts:
         circuits[incident_id].add(code)
         types[incident_id].add(service_type)
+        customers[incident_id].add(customer)
         if maintainer:
             contractors[incident_id].add(maintainer)
         if region and (incident_id not in first_region or (since_at, region) < first_region[incident_id]):
             first_region[incident_id] = (since_at, region)
-    return [
+    faults = (
         FaultRow(
             incident_id=i,
-            opened_at=opened,
-            recovered_at=recovered,
+            opened=opened,
+            recovered=recovered,
             diagnosis_due=due,
             diagnosis_at=diagnosed,
-            region=ne_region or first_region.get(i, (opened, UNKNOWN))[1],
+            region=root_region or first_region.get(i, (opened, UNKNOWN))[1],
             cause=causes.get(i, UNKNOWN),
+            ne=ne or UNKNOWN,
             circuits=tuple(sorted(circuits[i])),
             service_types=tuple(sorted(types[i])),
             contractors=tuple(sorted(contractors[i])),
+            customers=tuple(sorted(customers[i])),
         )
-        for i, opened, recovered, due, diagnosed, ne_region in incidents
-        if circuits[i]  # an incident that hurt no circuit is not a fault
-    ]
+        for i, opened, recovered, due, diagnosed, ne, root_region in incidents
+        if i in circuits  # an incident that hurt no (selected) circuit is not a fault
+    )
+    return {f.incident_id: f for f in faults if filters.keeps(f)}
 
 
-def _downs(session: Session, month: Month) -> list[DownRow]:
-    return [
-        DownRow(i, code, s, u)
-        for i, code, s, u in session.execute(
-            select(ImpactRecord.incident_id, Circuit.code, ImpactRecord.since, ImpactRecord.until)
-            .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
-            .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-            .where(
-                _REAL,
-                ImpactRecord.impact == "down",
-                ImpactRecord.since < month.end,
-                or_(ImpactRecord.until.is_(None), ImpactRecord.until > month.start),
-            )
+def _earlier(session: Session, filters: Filters, window: ColumnElement[bool]) -> dict[int, FaultRow]:
+    """Faults of the repeat-fault window before the period: when they opened and which circuits
+    they hurt, nothing else (they are never counted themselves)."""
+    circuits: dict[int, list[str]] = defaultdict(list)
+    opened: dict[int, float] = {}
+    for incident_id, at, code in session.execute(
+        select(ImpactRecord.incident_id, epoch_seconds(IncidentRecord.opened_at), Circuit.code)
+        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+        .join(Customer, Customer.id == Circuit.customer_id)
+        .where(_REAL, window, *filters.circuit_conditions())
+    ):
+        circuits[incident_id].append(code)
+        opened[incident_id] = at
+    return {
+        i: FaultRow(
+            i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, tuple(sorted(set(c))), (), (), ()
         )
-    ]
+        for i, c in circuits.items()
+    }
 
 
-def _tickets(session: Session, month: Month) -> list[TicketRow]:
+def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
+    query = (
+        select(
+            ImpactRecord.incident_id,
+            Circuit.code,
+            epoch_seconds(ImpactRecord.since),
+            epoch_seconds(ImpactRecord.until),
+        )
+        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+        .join(Customer, Customer.id == Circuit.customer_id)
+        .where(
+            _REAL,
+            ImpactRecord.impact == "down",
+            ImpactRecord.since < period.end,
+            or_(ImpactRecord.until.is_(None), ImpactRecord.until > period.start),
+            *filters.circuit_conditions(),
+        )
+    )
+    return [DownRow(i, code, s, u) for i, code, s, u in session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class _TicketFacts:
+    """What a ticket without a fault is matched on when the report is filtered."""
+
+    customer: str | None
+    region: str | None
+    account_manager_id: int | None
+    team_id: int | None
+
+
+def _tickets(session: Session, period: Period) -> list[tuple[TicketRow, _TicketFacts]]:
     scope = and_(
-        Ticket.created_at >= month.start,
-        Ticket.created_at < month.end,
+        Ticket.created_at >= period.start,
+        Ticket.created_at < period.end,
         Ticket.drill.is_(False),
         or_(Ticket.incident_id.is_(None), _REAL),
     )
-    milestones = [getattr(Ticket, column) for column in MILESTONE_AT.values()]
+    milestones = [epoch_seconds(getattr(Ticket, column)) for column in MILESTONE_AT.values()]
+    customer_region = aliased(Region)
     rows = session.execute(
-        select(Ticket.id, Ticket.incident_id, Ticket.created_at, *milestones)
+        select(
+            Ticket.id,
+            Ticket.incident_id,
+            epoch_seconds(Ticket.created_at),
+            Team.code,
+            Ticket.cause,
+            Customer.code,
+            customer_region.code,
+            Customer.account_manager_id,
+            Ticket.assignee_id,
+            *milestones,
+        )
         .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
+        .outerjoin(Team, Team.id == Ticket.assignee_id)
+        .outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(customer_region, customer_region.id == Customer.region_id)
         .where(scope)
     ).all()
     breached: dict[int, set[str]] = defaultdict(set)
@@ -141,35 +270,143 @@ def _tickets(session: Session, month: Month) -> list[TicketRow]:
         select(TicketEvent.ticket_id, TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-        .where(scope, TicketEvent.type == "breach")
+        # coalesce(): read the period's tickets' events by ticket (ix_ticket_event_ticket), not
+        # every breach of all history by type first (SQLite's choice for a bare equality).
+        .where(scope, func.coalesce(TicketEvent.type, "") == "breach")
     ):
         if data and data.get("deadline"):
             breached[ticket_id].add(data["deadline"])
     return [
-        TicketRow(
-            ticket_id=t[0],
-            incident_id=t[1],
-            created_at=t[2],
-            met=dict(zip(MILESTONE_AT, t[3:], strict=True)),
-            breached=frozenset(breached[t[0]]),
+        (
+            TicketRow(
+                ticket_id=t[0],
+                incident_id=t[1],
+                created=t[2],
+                met=tuple(t[9:]),
+                breached=frozenset(breached[t[0]]),
+                team=t[3] or UNKNOWN,
+                cause=t[4] or UNKNOWN,
+            ),
+            _TicketFacts(customer=t[5], region=t[6], account_manager_id=t[7], team_id=t[8]),
         )
         for t in rows
     ]
 
 
-def monthly_report(session: Session, policy: Policy, month: Month, now: datetime) -> Report:
-    window = timedelta(days=policy.statistics.repeat_fault_days)
-    in_service = session.scalar(select(func.count()).select_from(Circuit).where(Circuit.in_service)) or 0
-    return monthly(
-        month,
-        now,
-        _faults(session, month.start - window, month.end),
-        _downs(session, month),
-        _tickets(session, month),
-        in_service,
-        policy.statistics.repeat_fault_days,
-        policy.statistics.repeat_fault_min,
+def _ticket_kept(t: TicketRow, facts: _TicketFacts, filters: Filters, faults: dict[int, FaultRow]) -> bool:
+    if filters.team_id is not None and facts.team_id != filters.team_id:
+        return False  # a contractor's league is its own tickets
+    if not filters.any:
+        return True
+    if t.incident_id is not None:
+        return t.incident_id in faults
+    # A customer report not (yet) linked to a fault: match what the ticket itself says.
+    if filters.service_type is not None or filters.access is not None:
+        return False  # its circuits are not known
+    wanted = (
+        (filters.customer, facts.customer),
+        (filters.region, facts.region),
+        (filters.contractor, t.team),
+        (filters.cause, t.cause),
+        (filters.account_manager_id, facts.account_manager_id),
+    )
+    return all(want is None or want == have for want, have in wanted)
+
+
+def _in_service(session: Session, filters: Filters) -> int:
+    query = (
+        select(func.count())
+        .select_from(Circuit)
+        .join(Customer, Customer.id == Circuit.customer_id)
+        .where(Circuit.in_service, *filters.circuit_conditions())
+    )
+    if filters.region is not None:
+        query = query.where(Customer.region_id.in_(select(Region.id).where(Region.code == filters.region)))
+    return session.scalar(query) or 0
+
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """A report allocates a few hundred thousand small tuples and no reference cycles; the cyclic
+    collector would rescan every live object again and again meanwhile (measured: half of the
+    time at a month of scale-10 history). Reference counting still frees everything."""
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+def rules_of(policy: Policy) -> Rules:
+    s = policy.statistics
+    return Rules(s.repeat_fault_days, s.repeat_fault_min, s.top_n, s.trend_days_max)
+
+
+def build_report(
+    session: Session, policy: Policy, period: Period, now: datetime, filters: Filters | None = None
+) -> Report:
+    """The report for ``period`` limited by ``filters`` (already scoped to the reader)."""
+    with _without_cyclic_gc():
+        return _build(session, policy, period, now, filters or Filters())
+
+
+def _build(session: Session, policy: Policy, period: Period, now: datetime, filters: Filters) -> Report:
+    rules = rules_of(policy)
+    since = datetime.fromtimestamp(period.start_s - rules.repeat_days * 86400, period.start.tzinfo)
+    failed_in_period = (
+        select(ImpactRecord.circuit_id)
+        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+        .where(_REAL, IncidentRecord.opened_at >= period.start, IncidentRecord.opened_at < period.end)
+    )
+    in_period = and_(IncidentRecord.opened_at >= period.start, IncidentRecord.opened_at < period.end)
+    before = and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.start)
+    failed_before = ImpactRecord.circuit_id.in_(failed_in_period)
+    if filters.region is None and filters.cause is None:
+        # The repeat-fault window only needs when each earlier fault hurt which of this period's circuits.
+        faults = _faults(session, filters, in_period, true())
+        # An impact starts after its incident opened, and one that started after the period
+        # cannot make a fault in it a repeat: bounding ``since`` both ways lets the circuit index
+        # range over the window instead of each circuit's whole history.
+        bounded = and_(ImpactRecord.since >= since, ImpactRecord.since < period.end)
+        faults.update(_earlier(session, filters, and_(before, failed_before, bounded)))
+    else:  # the region or cause of earlier faults decides whether they count
+        faults = _faults(
+            session,
+            filters,
+            and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end),
+            or_(in_period, failed_before),
+        )
+    downs = _downs(session, period, filters)
+    tickets = _tickets(session, period)
+    if filters.any:
+        # Down intervals and tickets of faults opened before the window: load those faults too,
+        # so the fault-level filters can be applied to them.
+        missing = {d.incident_id for d in downs} | {t.incident_id for t, _ in tickets if t.incident_id}
+        for ids in _chunks(missing - faults.keys()):
+            faults.update(_faults(session, filters, IncidentRecord.id.in_(ids), true()))
+        downs = [d for d in downs if d.incident_id in faults]
+    return statistics(
+        period,
+        now.timestamp(),
+        list(faults.values()),
+        downs,
+        [t for t, facts in tickets if _ticket_kept(t, facts, filters, faults)],
+        _in_service(session, filters),
+        rules,
     )
 
 
-__all__ = ["monthly_report"]
+__all__ = ["Filters", "build_report", "rules_of"]

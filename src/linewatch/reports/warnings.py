@@ -41,6 +41,20 @@ def _active(session: Session, customer_ids: list[int], now: datetime) -> dict[in
     return {w.customer_id: w for w in rows}
 
 
+def warned_customers(session: Session, now: datetime) -> dict[int, str]:
+    """Customers under an active warning → its level: their tickets sort first (DOMAIN 8)."""
+    rows = session.execute(
+        select(CustomerWarning.customer_id, CustomerWarning.level).where(
+            CustomerWarning.state == "active", CustomerWarning.valid_until > now
+        )
+    )
+    out: dict[int, str] = {}
+    for customer_id, level in rows:
+        if RANK[level] > RANK.get(out.get(customer_id, ""), 0):
+            out[customer_id] = level
+    return out
+
+
 def raise_warning(
     session: Session,
     policy: Policy,

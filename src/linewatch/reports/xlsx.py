@@ -1,4 +1,4 @@
-"""The monthly report as an Excel workbook: a summary sheet, one sheet per view, the raw fault list."""
+"""A report (monthly or any period) as an Excel workbook: a summary, one sheet per view, the fault list."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def workbook_bytes(report: Report) -> bytes:
     figures = report.figures
     faults = figures["faults"]
     assert isinstance(faults, dict)
-    summary.append(["month 月份", "", safe(report.month)])
+    summary.append(["period 统计期间", "", safe(report.label)])
     summary.append(["faults 故障数", "total", faults["total"]])
     for view in ("by_region", "by_cause", "by_service_type", "by_contractor"):
         for key, n in faults[view].items():
@@ -38,6 +38,16 @@ def workbook_bytes(report: Report) -> bytes:
         summary.append(["sla_compliance 时限达标率", name, value])
     summary.append(["diagnosis_on_time_rate 15分钟诊断及时率", "", figures["diagnosis_on_time_rate"]])
     summary.append(["repeat_fault_rate 重复故障率", "", figures["repeat_fault_rate"]])
+    for bucket, n in figures["trend"].items():  # type: ignore[attr-defined]
+        summary.append(["trend 故障趋势", bucket, n])
+    for name, causes in figures["timeout_reasons"].items():  # type: ignore[attr-defined]
+        for cause, n in causes.items():
+            summary.append([f"timeouts 超时 {name}", safe(cause), n])
+    for row in figures["contractor_league"]:  # type: ignore[attr-defined]
+        summary.append(["contractor_league 代维排名", safe(row["team"]), row["rank"]])
+    for name in ("top_nes", "top_customers"):
+        for row in figures[name]:  # type: ignore[attr-defined]
+            summary.append([name, safe(row["key"]), row["faults"]])
 
     fault_columns = set(report.faults[0]) if report.faults else set()
     for view, groups in report.views.items():

@@ -20,6 +20,7 @@ class Ticket(Base):
         Index("ix_ticket_incident", "incident_id"),
         Index("ix_ticket_assignee", "assignee_id", "state"),
         Index("ix_ticket_customer", "customer_id"),
+        Index("ix_ticket_created_at", "created_at"),  # reports select tickets by period
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -1074,7 +1074,9 @@ def list_tickets(
     team: str | None = None,
     customer: str | None = None,
     open_only: bool = False,
+    warned: dict[int, str] | None = None,
 ) -> dict[str, Any]:
+    """Tickets the actor may see; those of ``warned`` customers (id → warning level) first."""
     query = _scope(select(Ticket), actor)
     if state:
         query = query.where(Ticket.state == state)
@@ -1091,16 +1093,53 @@ def list_tickets(
                 Ticket.customer_text == customer,
             )
         )
-    if cursor:
-        query = query.where(Ticket.id < parse_cursor(cursor))
-    rows = list(session.scalars(query.order_by(Ticket.id.desc()).limit(limit + 1)))
+    rows = _warned_first(session, query, warned or {}, limit + 1, _cursor(cursor))
     more = len(rows) > limit
     rows = rows[:limit]
-    return {
-        "items": ticket_dicts(session, env, rows, with_events=False),
-        "next_cursor": str(rows[-1].id) if more else None,
-    }
+    items = ticket_dicts(session, env, [t for _, t in rows], with_events=False)
+    for item, (_, t) in zip(items, rows, strict=True):
+        item["warning"] = (warned or {}).get(t.customer_id) if t.customer_id else None
+    return {"items": items, "next_cursor": f"{rows[-1][0]}:{rows[-1][1].id}" if more else None}
 
+
+# Tiers of the ticket list: customers under a red warning, then orange, then everyone else.
+_TIERS = (("red", 2), ("orange", 1))
+
+
+def _cursor(cursor: str | None) -> tuple[int, int] | None:
+    """``tier:id`` (a bare id, as older clients send, is in the last tier)."""
+    if not cursor:
+        return None
+    tier, _, ticket_id = cursor.rpartition(":")
+    if tier not in ("", "0", "1", "2"):
+        raise LinewatchError(f"bad cursor {cursor[:40]!r}: expected tier:id")
+    return int(tier or 0), parse_cursor(ticket_id)
+
+
+def _warned_first(
+    session: Session, query: Select[Any], warned: dict[int, str], limit: int, after: tuple[int, int] | None
+) -> list[tuple[int, Ticket]]:
+    """Warned customers' tickets first (DOMAIN 8), newest first within each tier: one keyset
+    query per tier, each on the id index, instead of sorting every ticket by a computed key."""
+    tiers: list[tuple[int, Any]] = [
+        (rank, Ticket.customer_id.in_([c for c, level in warned.items() if level == name]))
+        for name, rank in _TIERS
+        if name in warned.values()
+    ]
+    rest = or_(Ticket.customer_id.is_(None), Ticket.customer_id.not_in(list(warned))) if warned else None
+    tiers.append((0, rest))
+    out: list[tuple[int, Ticket]] = []
+    for rank, condition in tiers:
+        if after is not None and rank > after[0]:
+            continue
+        tier_query = query if condition is None else query.where(condition)
+        if after is not None and rank == after[0]:
+            tier_query = tier_query.where(Ticket.id < after[1])
+        found = session.scalars(tier_query.order_by(Ticket.id.desc()).limit(limit - len(out)))
+        out.extend((rank, t) for t in found)
+        if len(out) >= limit:
+            break
+    return out
 
 def get_ticket(session: Session, env: Env, actor: Actor, ticket_id: int) -> dict[str, Any]:
     return ticket_dicts(session, env, [_visible(session, actor, ticket_id)], with_events=True)[0]

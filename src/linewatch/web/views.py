@@ -16,9 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from linewatch.access import service as access
 from linewatch.api.cutovers import PLANNERS
 from linewatch.api.deps import SESSION_COOKIE, RowId, get_ctx
+from linewatch.api.reports import READERS as REPORT_READERS
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.errors import Forbidden, NotFound, Unauthorized
+from linewatch.inventory.choices import AccessTech, ServiceType
 from linewatch.tickets import service as tickets
 from linewatch.tickets.choices import CauseCategory, EscalationLevel, EventType, TicketState
 from linewatch.web.i18n import MESSAGES
@@ -41,6 +43,7 @@ NAV: list[tuple[str, str, Callable[[Actor], bool]]] = [
     ("/tickets", "tickets", lambda a: True),
     ("/m/tickets", "my_tickets", lambda a: a.role in ("contractor", "admin")),
     ("/inventory", "inventory", lambda a: True),
+    ("/reports", "reports", lambda a: a.is_admin or a.role in REPORT_READERS),
     ("/inventory/import", "import", lambda a: a.is_admin),
     ("/cutovers", "cutovers", lambda a: a.role in OPERATORS),
     ("/assurance", "assurance", lambda a: a.role in OPERATORS),
@@ -71,6 +74,8 @@ def _labels(lang: str) -> dict[str, dict[str, str]]:
         "state": {s.value: s.label(lang) for s in TicketState},
         "event": {e.value: e.label(lang) for e in EventType},
         "escalation": {e.value: e.label(lang) for e in EscalationLevel},
+        "service_type": {s.value: s.label(lang) for s in ServiceType},
+        "access": {a.value: a.label(lang) for a in AccessTech},
     }
 
 
@@ -173,4 +178,17 @@ def preferences_page(request: Request, ctx: Context = Depends(get_ctx)) -> Respo
         "notify_prefs",
         lambda a: a.staff_id is not None or a.is_admin,
         linked=linked,
+    )
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    """Statistics and the monthly report (DOMAIN 9): the page reads the same reports API."""
+    return screen(
+        request,
+        ctx,
+        "reports.html",
+        "reports",
+        lambda a: a.is_admin or a.role in REPORT_READERS,
+        month=ctx.clock.now().astimezone(ctx.clock.tz).strftime("%Y-%m"),
     )

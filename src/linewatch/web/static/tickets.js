@@ -28,18 +28,22 @@
   }
 
   // ------------------------------------------------------------------ list
+  // The API lists warned customers' tickets first (DOMAIN 8); the badge says why.
+  function warned(tk) {
+    return tk.warning ? el("span", { class: "warn warn-" + tk.warning, text: t("warning_" + tk.warning) }) : null;
+  }
   async function loadList() {
     const open = document.getElementById("open-only").checked;
     const items = await all("/api/v1/tickets" + (open ? "?open=true" : ""), 2000);
     const base = boot.mobile ? "/m/tickets/" : "/tickets/";
     if (boot.mobile) {
       fill("ticket-cards", items.length ? items.map((tk) => el("a", { class: "tcard", href: base + tk.id, dataset: { ticket: tk.id } },
-        el("div", { class: "top" }, el("strong", { text: "#" + tk.id + " " + (tk.customer || "") }), el("span", { text: label("state", tk.state) })),
+        el("div", { class: "top" }, el("strong", { text: "#" + tk.id + " " + (tk.customer || "") }), warned(tk), el("span", { text: label("state", tk.state) })),
         el("div", { class: "muted", text: tk.circuits.join(", ") }),
         el("div", { text: tk.description || "" }), countdown(tk))) : el("p", { class: "muted", text: t("no_items") }));
     } else {
       fill("ticket-rows", items.map((tk) => el("tr", { dataset: { ticket: tk.id } },
-        el("td", {}, el("a", { href: base + tk.id, text: "#" + tk.id })), el("td", { text: tk.customer || "" }),
+        el("td", {}, el("a", { href: base + tk.id, text: "#" + tk.id })), el("td", {}, tk.customer || "", " ", warned(tk)),
         el("td", { text: tk.circuits.join(", ") }), el("td", { text: tk.assignee || "" }), el("td", { text: tk.track }),
         el("td", { text: label("state", tk.state) }), el("td", { text: fmtTime(tk.created_at, true) }),
         el("td", {}, countdown(tk)), el("td", { text: tk.escalations.map((e) => label("escalation", e.level)).join(", ") }))));
