@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from linewatch import __version__
@@ -18,6 +19,7 @@ from linewatch.api import admin, alarms, cutovers, inventory, notify, reports, s
 from linewatch.context import Context
 from linewatch.core.errors import LinewatchError
 from linewatch.core.runtime import freeze_long_lived
+from linewatch.logs import RequestIds
 from linewatch.web import pages, planning, stream, views
 
 log = logging.getLogger("linewatch")
@@ -41,13 +43,25 @@ def create_app(ctx: Context) -> FastAPI:
         description="集团客户专线 fault monitoring and dispatch",
     )
     app.state.ctx = ctx
+    app.add_middleware(RequestIds)
+    retry_after = {"Retry-After": str(ctx.policy.ingest.retry_after_seconds)}
 
     @app.exception_handler(LinewatchError)
     async def _domain_error(request: Request, exc: LinewatchError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 503:
+            headers = retry_after
         return JSONResponse(
             {"error": exc.message, "detail": exc.detail}, status_code=exc.status, headers=headers
         )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_away(request: Request, exc: Exception) -> JSONResponse:
+        # the database is unreachable or locked: nothing was kept, the sender should retry
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        body = {"error": "database unavailable; retry later", "detail": None}
+        return JSONResponse(body, status_code=503, headers=retry_after)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

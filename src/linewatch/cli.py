@@ -73,8 +73,10 @@ def _run(settings: object) -> None:
 
     from linewatch.app import create_app
     from linewatch.context import build_context
+    from linewatch.logs import configure
 
     try:
+        configure(settings.log_format)  # type: ignore[attr-defined]
         ctx = build_context(settings)  # type: ignore[arg-type]
     except (LinewatchError, ValueError) as exc:
         _fail(str(exc))
@@ -82,7 +84,8 @@ def _run(settings: object) -> None:
     typer.echo(
         f"Linewatch listening on http://{ctx.settings.host}:{ctx.settings.port}/  (database {ctx.db.dialect})"
     )
-    uvicorn.run(application, host=ctx.settings.host, port=ctx.settings.port, log_level="info")
+    # log_config=None: uvicorn's loggers go through ours (text or JSON lines, secrets masked)
+    uvicorn.run(application, host=ctx.settings.host, port=ctx.settings.port, log_config=None)
 
 
 @app.command()

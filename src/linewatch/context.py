@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +30,7 @@ from linewatch.reports import warnings as early_warnings
 from linewatch.settings import Settings
 from linewatch.tickets.service import Env
 
+log = logging.getLogger("linewatch")
 # In a storm, downstream dispatch and the notify worker sleep twice as long as each unit of work
 # took (core/pace.py), leaving the interpreter to the pipeline; they catch up when it is quiet.
 INGEST_PRIORITY_RATIO = 2.0
@@ -151,16 +153,21 @@ class Context:
         if self.ticker is not None:
             self.ticker.stop()
             self.ticker = None
+        queued = self.pipeline.queue_depth
         self.pipeline.stop()
         self.downstream.stop()
         self.notifier.stop()
         self.db.stop_checkpointer()
+        log.info(
+            "linewatch stopped: drained %d queued pipeline jobs, downstream and the notify worker's round",
+            queued,
+        )
 
 
 def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     policy = load_policy(settings.policy)
-    clock = make_clock(settings.clock, policy.timezone)
-    db = Database(settings.db)
+    clock = make_clock(settings.clock, policy.timezone, settings.clock_start)
+    db = Database(settings.db, settings.db_timeout)
     if migrate:
         upgrade(db)
     ctx = Context(settings=settings, db=db, clock=clock, policy=policy, bus=EventBus())

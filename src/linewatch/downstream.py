@@ -38,6 +38,8 @@ class Downstream:
         self.lock = threading.Lock()  # timer firing and change handling never interleave
         self.pacer = Pacer()  # gives way to ingest in a storm (wired by the context)
         self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0}
+        self.failed: list[IncidentChange] = []  # changes whose round failed (database away): retried
+        self._failed_lock = threading.Lock()
 
     def start(self) -> None:
         self.reconcile()
@@ -59,14 +61,25 @@ class Downstream:
             self.changes.join()
 
     def diagnostics(self) -> dict[str, object]:
-        return {"name": self.name, "queued": self.changes.qsize(), **self.stats}
+        return {"name": self.name, "queued": self.changes.qsize(), "retrying": len(self.failed), **self.stats}
 
     def reconcile(self) -> None:
         """At start: dispatch what should have been, recover what has been (idempotent)."""
         with self.lock, self.db.unit_of_work() as session:
             self.stats["dispatched"] += len(tickets.auto_dispatch(session, self.env))
+            recovered = tickets.unrecovered_incidents(session)
+            if recovered:
+                self.stats["recovered"] += tickets.recover_from_incidents(session, self.env, recovered)
+
+    def retry_failed(self) -> None:
+        """Hand the changes of failed rounds to the worker again (each tick: the database may be back)."""
+        with self._failed_lock:
+            changes, self.failed = self.failed, []
+        if changes:
+            self.publish(changes)
 
     def fire_timers(self) -> int:
+        self.retry_failed()
         with self.lock:
             fired = timers.fire_due(self.db.unit_of_work, self.handlers, self.env.clock.now())
         self.stats["timers_fired"] += fired
@@ -81,9 +94,12 @@ class Downstream:
                 started = time.monotonic()
                 self._handle(changes)
                 self.pacer.after(started)
-            except Exception:  # a failed round is retried by the next change or at start (reconcile)
+            except Exception:  # retried at the next tick (handling is idempotent), or at start (reconcile)
                 self.stats["failures"] += 1
-                log.exception("downstream handling failed")
+                log.exception("downstream handling failed; retried at the next tick")
+                if changes is not None:
+                    with self._failed_lock:
+                        self.failed.extend(changes)
             finally:
                 self.changes.task_done()
 

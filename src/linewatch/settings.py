@@ -24,7 +24,11 @@ class Settings(BaseSettings):
     probe_types: str = ""
     notify: str | None = None  # YAML: notification channels (SMPP, SMTP, webhooks, voice) and link_base
     clock: str = ""  # "manual" for tests and drills
+    clock_start: str = ""  # RFC 3339: where the manual clock stands at start (default: the real time)
     admin_token: str | None = None
     max_upload_bytes: int = 256 * 1024 * 1024
     secure_cookies: bool = False  # set behind TLS
     tune_gc: bool = False  # `serve` and `demo` turn it on: freeze the start-up heap (core/runtime.py)
+    # seconds a write waits for SQLite's lock / a PostgreSQL connection attempt before a 503
+    db_timeout: float = 10.0
+    log_format: str = "text"  # "json": one JSON object per line (request and alarm ids, no secrets)

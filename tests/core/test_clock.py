@@ -45,6 +45,8 @@ def test_parse_time_rfc3339() -> None:
 
 def test_make_clock_refuses_unknown_kinds() -> None:
     assert isinstance(make_clock("manual", "Asia/Shanghai"), ManualClock)
+    resumed = make_clock("manual", "Asia/Shanghai", "2026-03-02T09:00:00+08:00")
+    assert resumed.now().isoformat() == "2026-03-02T09:00:00+08:00"
     assert not make_clock("", "Asia/Shanghai").manual
     with pytest.raises(ValueError, match="LINEWATCH_CLOCK"):
         make_clock("fast", "Asia/Shanghai")

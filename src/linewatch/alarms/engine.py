@@ -96,6 +96,7 @@ class AlarmBook:
         self.active.clear()
         self.by_id.clear()
         self.raises.clear()
+        self._load_seen(session)
         self.next_alarm_id = (session.scalar(select(func.max(AlarmRecord.id))) or 0) + 1
         self.next_event_id = (session.scalar(select(func.max(AlarmEventRecord.id))) or 0) + 1
         rows = session.execute(
@@ -124,6 +125,20 @@ class AlarmBook:
             alarm.hits = self.match(index, alarm.ne_id, alarm.object, alarm.type)
             self.active[alarm.key] = alarm
             self.by_id[alarm.id] = alarm
+
+    def _load_seen(self, session: Session) -> None:
+        """The idempotency keys of the latest stored events: a sender that retries after a crash
+        (or a 503) must not apply an event twice, nor have a rolled-back one taken as a repeat."""
+        self.seen.clear()
+        self.seen_order.clear()
+        rows = session.execute(
+            select(EVENT.c.source, EVENT.c.source_id, EVENT.c.severity, EVENT.c.event_time, EVENT.c.alarm_id)
+            .where(EVENT.c.source_id != "", EVENT.c.outcome != "repeat")
+            .order_by(EVENT.c.id.desc())
+            .limit(REPEAT_MEMORY)
+        ).all()
+        for source, source_id, severity, event_time, alarm_id in reversed(rows):
+            self._remember((source, source_id, severity, event_time), alarm_id or 0)
 
     # ------------------------------------------------------------------ matching
     def match(self, index: ImpactIndex, ne_id: int | None, obj: str, alarm_type: str) -> dict[int, Hit]:

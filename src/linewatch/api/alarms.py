@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from linewatch.ingest.alertmanager import envelope_problem, normalise_alert, sou
 from linewatch.tickets.service import route_diagnosis, tickets_of_incidents
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"], responses=INGEST_RESPONSES)
+log = logging.getLogger("linewatch.ingest")
 Limit = Query(100, ge=1, le=1000)
 OPERATORS = ("dispatcher", "support", "engineer", "fault_manager")
 
@@ -100,6 +102,14 @@ def ingest(ctx: Context, channel: str, remote: str, items: list[Any], normalise:
                     json.dumps(items[entry["index"]], ensure_ascii=False, default=str),
                 )
     outcomes = ctx.pipeline.submit(channel, events)
+    alarm_ids = sorted({o.alarm_id for o in outcomes if o.alarm_id is not None})
+    log.info(
+        "stored %d events (%d rejected) from %s",
+        len(outcomes),
+        len(rejected),
+        channel,
+        extra={"channel": channel, "remote": remote, "alarm_ids": alarm_ids[:50]},
+    )
     body = {"accepted": len(outcomes), "ids": [o.alarm_id for o in outcomes], "rejected": rejected}
     if not outcomes:
         return JSONResponse({"error": "no alarm accepted", "detail": None, **body}, status_code=400)

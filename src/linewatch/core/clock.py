@@ -72,9 +72,11 @@ def parse_time(text: str, tz: ZoneInfo) -> datetime:
     return ensure_aware(datetime.fromisoformat(value), tz)
 
 
-def make_clock(kind: str, tz: str) -> Clock:
+def make_clock(kind: str, tz: str, start: str = "") -> Clock:
+    """``start`` (RFC 3339, manual clock only): where it stands at start, e.g. where it stood
+    before a restart (crash tests, drills resumed); default the real time."""
     if kind == "manual":
-        return ManualClock(tz)
+        return ManualClock(tz, parse_time(start, ZoneInfo(tz)) if start else None)
     if kind in ("", "system", "real"):
         return Clock(tz)
     raise ValueError(f"LINEWATCH_CLOCK must be 'manual' or unset, not {kind!r}")

@@ -37,6 +37,7 @@ class IngestPolicy(Strict):
     max_batch: PositiveInt
     max_body_bytes: PositiveInt
     dead_letter_keep_days: PositiveInt
+    retry_after_seconds: PositiveInt
 
 
 class FlappingPolicy(Strict):

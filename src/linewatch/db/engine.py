@@ -33,12 +33,13 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 10_000) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process crash
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # how long a writer waits for the write lock before its transaction fails (503 at the edge)
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     # Checkpoints (which fsync) run from a background thread (Database.start_checkpointer), not
     # inside the pipeline's commits; this is only the safety net if that thread is not running.
     cursor.execute("PRAGMA wal_autocheckpoint=20000")
@@ -55,29 +56,35 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, writer: bool = False) -> Engine:
+def make_engine(url: str, *, writer: bool = False, busy_timeout_seconds: float = 10.0) -> Engine:
     """``writer`` (SQLite): transactions take the write lock at BEGIN, so concurrent writers queue on
-    the busy timeout instead of failing with "database is locked" when a read upgrades to a write."""
+    the busy timeout instead of failing with "database is locked" when a read upgrades to a write.
+    ``busy_timeout_seconds`` bounds that wait (SQLite) and a connection attempt (PostgreSQL)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = int(busy_timeout_seconds * 1000)
+        event.listen(engine, "connect", lambda conn, record: _sqlite_pragmas(conn, record, busy_ms))
         if writer:
             event.listen(engine, "connect", _driver_autocommit)
             event.listen(engine, "begin", _begin_immediate)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # pre-ping: after an outage, dead pooled connections are replaced, not handed out
+    connect_args = {"connect_timeout": max(1, int(busy_timeout_seconds))}
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
 
 
 class Database:
     """One engine and its session factory; ``unit_of_work()`` is the only place that commits."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_timeout_seconds: float = 10.0) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, busy_timeout_seconds=busy_timeout_seconds)
         # SQLite: a second engine whose transactions are write transactions from their first statement
         self.write_engine = (
-            make_engine(self.url, writer=True) if self.url.startswith("sqlite") else self.engine
+            make_engine(self.url, writer=True, busy_timeout_seconds=busy_timeout_seconds)
+            if self.url.startswith("sqlite")
+            else self.engine
         )
         # SQLite: this process's writers take turns here. SQLite's busy handler polls with sleeps, so
         # under four busy writer threads one could starve past the busy timeout ("database is

@@ -384,6 +384,21 @@ def recover_from_incidents(session: Session, env: Env, incident_ids: list[int]) 
     return count
 
 
+def unrecovered_incidents(session: Session) -> list[int]:
+    """Recovered incidents with a ticket still waiting for its recovery: what a crash between the
+    pipeline's commit and the downstream's left undone (re-run at start)."""
+    return list(
+        session.scalars(
+            select(Ticket.incident_id)
+            .join(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
+            .where(
+                IncidentRecord.state != "open", Ticket.recovered_at.is_(None), Ticket.closed_at.is_(None)
+            )
+            .distinct()
+        )
+    )
+
+
 # ---------------------------------------------------------------- customer reports
 
 

@@ -1,0 +1,121 @@
+"""Logging for the running server: plain text (default) or JSON lines (``LINEWATCH_LOG_FORMAT=json``).
+
+Every record carries the request id of the HTTP request it was logged under (``X-Request-ID``,
+taken from the client or made up) and whatever ids the code passed in ``extra`` (alarm, incident,
+ticket). Secrets never reach the log: bearer tokens, passwords, cookies and URL passwords are
+masked in every message, whatever logged them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+
+# what a secret looks like wherever it may be written: headers, query strings, URLs, JSON, key=value
+_SECRETS = [
+    (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1***"),
+    (re.compile(r"(?i)((?:authorization|cookie|set-cookie)[\"']?\s*[:=]\s*[\"']?)[^\"'\n]+"), r"\1***"),
+    (
+        re.compile(
+            r"(?i)((?:password|passwd|secret|token|api_key|session)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"
+        ),
+        r"\1***",
+    ),
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/\s@]+:)[^@\s/]+@"), r"\1***@"),
+]
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class _Context(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time (UTC), level, logger, message, request id, ids from ``extra``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if getattr(record, "request_id", ""):
+            entry["request_id"] = record.request_id  # type: ignore[attr-defined]
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key != "request_id":
+                entry[key] = value if isinstance(value, int | float | bool | None) else redact(str(value))
+        if record.exc_info:
+            entry["error"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class Text(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(rid)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        rid = getattr(record, "request_id", "")
+        record.rid = f" [{rid}]" if rid else ""
+        return redact(super().format(record))
+
+
+def configure(fmt: str = "text", level: str = "INFO") -> None:
+    """Route Linewatch's and uvicorn's loggers through one handler on stderr."""
+    if fmt not in ("text", "json"):
+        raise ValueError(f"LINEWATCH_LOG_FORMAT must be 'text' or 'json', not {fmt!r}")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines() if fmt == "json" else Text())
+    handler.addFilter(_Context())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class RequestIds:
+    """ASGI middleware: each HTTP request runs under its id (the client's ``X-Request-ID`` when it
+    is a plain token, else a new one), echoed in the response's ``X-Request-ID``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
