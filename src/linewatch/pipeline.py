@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -76,6 +77,30 @@ class _Job:
     events: list[AlarmEvent] = field(default_factory=list)
     received_at: datetime | None = None
     args: dict[str, Any] = field(default_factory=dict)
+    queued_at: float = field(default_factory=time.monotonic)  # for the processing lag
+
+
+class RateMeter:
+    """Events per second per channel over the last ``window`` seconds (for /metrics)."""
+
+    def __init__(self, window: float = 60.0) -> None:
+        self.window = window
+        self.samples: deque[tuple[float, str, int]] = deque()
+        self.lock = threading.Lock()
+
+    def add(self, channel: str, count: int, at: float | None = None) -> None:
+        with self.lock:
+            self.samples.append((time.monotonic() if at is None else at, channel, count))
+
+    def rates(self, at: float | None = None) -> dict[str, float]:
+        now = time.monotonic() if at is None else at
+        with self.lock:
+            while self.samples and self.samples[0][0] < now - self.window:
+                self.samples.popleft()
+            totals: dict[str, int] = {}
+            for _, channel, count in self.samples:
+                totals[channel] = totals.get(channel, 0) + count
+        return {channel: total / self.window for channel, total in totals.items()}
 
 
 class Pipeline:
@@ -90,6 +115,8 @@ class Pipeline:
         self.stats = {"events": 0, "transactions": 0, "failures": 0}
         self.by_channel: dict[str, int] = {}
         self.last_commit_seconds = 0.0
+        self.lag_seconds = 0.0  # last commit: from the oldest job's queueing to its answer
+        self.rates = RateMeter()
         self.stale = False  # the books may not match the database: reload before the next job
         self.rounds: queue.Queue[_Round | None] = queue.Queue(maxsize=2)
         self.epoch = 0  # bumped at every reload of the books
@@ -266,7 +293,9 @@ class Pipeline:
         for job in jobs:
             if job.events:
                 self.by_channel[job.channel] = self.by_channel.get(job.channel, 0) + len(job.events)
+                self.rates.add(job.channel, len(job.events))
         self.last_commit_seconds = time.perf_counter() - done.started
+        self.lag_seconds = time.monotonic() - min(job.queued_at for job in jobs)
         # publish before answering: a sender that waits for downstream work then finds it queued
         self.bus.publish(ALARMS_STORED, [o.alarm_id for r in done.results if isinstance(r, list) for o in r])
         if done.incident_changes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select, text
@@ -9,6 +11,7 @@ from sqlalchemy import func, select, text
 from linewatch.alarms.models import AlarmRecord, RejectedItem
 from linewatch.api.deps import get_ctx
 from linewatch.context import Context
+from linewatch.db.timers import Timer
 from linewatch.incidents.models import IncidentRecord
 from linewatch.notify import service as notify_service
 
@@ -17,7 +20,8 @@ router = APIRouter(tags=["system"])
 
 @router.get("/readyz")
 def readiness(ctx: Context = Depends(get_ctx)) -> JSONResponse:
-    """Ready = the database answers and the pipeline writer runs (listeners report their state)."""
+    """Ready = the database answers, the pipeline writer runs (its last transaction did not fail)
+    and every listener serves; 503 names what is not."""
     checks: dict[str, object] = {}
     try:
         with ctx.db.reading() as session:
@@ -25,9 +29,13 @@ def readiness(ctx: Context = Depends(get_ctx)) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:  # any failure means "not ready"; the reason is shown
         checks["database"] = f"error: {type(exc).__name__}"
-    checks["pipeline"] = "ok" if ctx.pipeline.running and not ctx.pipeline.stale else "not running"
-    checks["listeners"] = {listener.name: "ok" for listener in ctx.listeners}
-    ready = checks["database"] == "ok" and checks["pipeline"] == "ok"
+    pipeline = ctx.pipeline
+    checks["pipeline"] = (
+        "not running" if not pipeline.running else "storage failing" if pipeline.stale else "ok"
+    )
+    listeners = {listener.name: "ok" if listener.running else "down" for listener in ctx.listeners}
+    checks["listeners"] = listeners
+    ready = checks["database"] == "ok" and checks["pipeline"] == "ok" and "down" not in listeners.values()
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
@@ -95,6 +103,7 @@ def metrics(ctx: Context = Depends(get_ctx)) -> PlainTextResponse:
                             )
                         )
     out += notify_metrics(ctx)
+    out += operations_metrics(ctx)
     return PlainTextResponse("\n".join(out) + "\n", media_type="text/plain; version=0.0.4")
 
 
@@ -124,3 +133,39 @@ def notify_metrics(ctx: Context) -> list[str]:
         "# TYPE linewatch_notify_requests_pending gauge",
         _line("linewatch_notify_requests_pending", outbox.requests_pending),
     ]
+
+
+
+
+def operations_metrics(ctx: Context) -> list[str]:
+    """Rates, queue depths and lags of ingest, the pipeline, downstream and the timers: is work piling
+    up anywhere? (The outbox's depth and age are in notify_metrics.)"""
+    p, now = ctx.pipeline, ctx.clock.now()
+    out = ["# TYPE linewatch_ingest_events_per_second gauge"]
+    out += [
+        _line("linewatch_ingest_events_per_second", round(rate, 3), {"channel": c})
+        for c, rate in sorted(p.rates.rates().items())
+    ]
+    out += [
+        "# TYPE linewatch_pipeline_lag_seconds gauge",
+        _line("linewatch_pipeline_lag_seconds", round(p.lag_seconds, 6)),
+        "# TYPE linewatch_queue_depth gauge",
+        _line("linewatch_queue_depth", p.queue_depth, {"queue": "pipeline"}),
+        _line("linewatch_queue_depth", ctx.downstream.changes.qsize(), {"queue": "downstream"}),
+        _line("linewatch_queue_depth", len(ctx.downstream.failed), {"queue": "downstream_retry"}),
+    ]
+    with ctx.db.reading() as session:
+        timers_due = session.execute(
+            select(func.count(), func.min(Timer.due_at)).where(Timer.fired_at.is_(None), Timer.due_at <= now)
+        ).one()
+    out += [
+        _line("linewatch_queue_depth", timers_due[0] or 0, {"queue": "timers_due"}),
+        "# TYPE linewatch_lag_seconds gauge",
+        _line("linewatch_lag_seconds", _age(now, timers_due[1]), {"stage": "timers"}),
+    ]
+    return out
+
+
+def _age(now: datetime, since: datetime | None) -> float:
+    """How long the oldest waiting item has waited (0 when none waits)."""
+    return 0.0 if since is None else max(0.0, round((now - since).total_seconds(), 3))

@@ -15,6 +15,9 @@ from linewatch.settings import Settings
 class Listener(Protocol):
     name: str
 
+    @property
+    def running(self) -> bool: ...  # readiness: serving
+
     def start(self) -> None: ...
 
     def stop(self) -> None: ...

@@ -328,6 +328,10 @@ class PingProber(Adapter):
             text=text,
         )
 
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
     def diagnostics(self) -> dict[str, Any]:
         ping = self.ping
         return {

@@ -1017,6 +1017,12 @@ class SnmpTrapListener(Adapter):
             log.warning(message, *args, exc_info=exc_info)
 
     # ------------------------------------------------------------------ diagnostics
+    @property
+    def running(self) -> bool:
+        """Readiness: receiving and delivering."""
+        threads = (self._receiver, self._deliverer)
+        return all(t is not None and t.is_alive() for t in threads)
+
     def diagnostics(self) -> dict[str, Any]:
         sock = self._sock
         return {

@@ -768,6 +768,11 @@ class SyslogListener(Adapter):
         worker.join(timeout=60)
         self._threads, self._udp, self._tcp = [], None, None
 
+    @property
+    def running(self) -> bool:
+        """Readiness: every thread (worker, UDP, TCP) is serving."""
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
     def diagnostics(self) -> dict[str, Any]:
         with self._lock:
             stats = dict(self.stats)
