@@ -28,6 +28,13 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from _pg(f"linewatch_crash_{os.getpid()}_{next(_count)}")
 
 
+@pytest.fixture
+def pg_fresh_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.getfixturevalue("pg_migrated") is None:
+        pytest.skip("PostgreSQL unreachable")
+    yield from _pg(f"linewatch_crash_{os.getpid()}_{next(_count)}")
+
+
 def _pg(name: str) -> Iterator[str]:
     for url in pg_database(name):
         prepare(url)
