@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.crash.harness import pg_database, prepare
+from tests.crash.harness import GatedPeer, pg_database, prepare
 from tests.notify.peers import HttpReceiver
 
 _count = iter(range(1_000_000))
@@ -56,7 +56,7 @@ def unlimited_policy(tmp_path: Path) -> str:
     return str(path)
 
 
-def notify_config(tmp_path: Path, receiver: HttpReceiver) -> str:
+def notify_config(tmp_path: Path, receiver: HttpReceiver | GatedPeer) -> str:
     """The NOC group robot as the only channel: every notification reaches the peer."""
     path = tmp_path / "notify.yaml"
     path.write_text(yaml.safe_dump({"channels": [{"kind": "webhook", "name": "noc", "url": receiver.url}]}))

@@ -327,3 +327,40 @@ def wait_until(condition: Any, timeout: float, what: str) -> None:
 
 
 __all__ = ["ADMIN", "TZ"]
+
+
+class GatedPeer:
+    """A webhook receiver that holds the first request until ``release`` is set: a send in flight."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.arrived, self.release = threading.Event(), threading.Event()
+        self.keys: list[str] = []
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                peer.keys.append(self.headers.get("Idempotency-Key", ""))
+                peer.arrived.set()
+                peer.release.wait(timeout=60)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
