@@ -267,5 +267,34 @@ def migrate(db: DbOption = None) -> None:
     typer.echo(f"schema up to date ({database.dialect})")
 
 
+@app.command("backup")
+def backup_command(
+    target: Annotated[Path, typer.Argument(help="the backup file to write")],
+    db: DbOption = None,
+) -> None:
+    """Back up the database while it serves (SQLite online backup; PostgreSQL pg_dump, custom format)."""
+    from linewatch.db.backup import BackupError, backup
+
+    try:
+        typer.echo(backup(_settings(db=db).db, target))  # type: ignore[attr-defined]
+    except BackupError as exc:
+        _fail(str(exc))
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="a file written by 'linewatch backup'")],
+    db: DbOption = None,
+) -> None:
+    """Restore a backup into a new, empty database (a new SQLite file; a PostgreSQL database made by
+    createdb). Then start the server on it."""
+    from linewatch.db.backup import BackupError, restore
+
+    try:
+        typer.echo(restore(source, _settings(db=db).db))  # type: ignore[attr-defined]
+    except BackupError as exc:
+        _fail(str(exc))
+
+
 if __name__ == "__main__":
     app()
