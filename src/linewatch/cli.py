@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -81,8 +82,9 @@ def _run(settings: object) -> None:
     except (LinewatchError, ValueError) as exc:
         _fail(str(exc))
     application = create_app(ctx)
-    typer.echo(
-        f"Linewatch listening on http://{ctx.settings.host}:{ctx.settings.port}/  (database {ctx.db.dialect})"
+    settings = ctx.settings
+    logging.getLogger("linewatch").info(
+        "Linewatch listening on http://%s:%d/  (database %s)", settings.host, settings.port, ctx.db.dialect
     )
     # log_config=None: uvicorn's loggers go through ours (text or JSON lines, secrets masked)
     uvicorn.run(application, host=ctx.settings.host, port=ctx.settings.port, log_config=None)

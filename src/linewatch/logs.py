@@ -60,10 +60,21 @@ class JsonLines(logging.Formatter):
             entry["request_id"] = record.request_id  # type: ignore[attr-defined]
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key != "request_id":
-                entry[key] = value if isinstance(value, int | float | bool | None) else redact(str(value))
+                entry[key] = _plain(value)
         if record.exc_info:
             entry["error"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    """An ``extra`` value as JSON: numbers and lists stay what they are, text is masked."""
+    if isinstance(value, int | float | bool | None):
+        return value
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return redact(str(value))
 
 
 class Text(logging.Formatter):

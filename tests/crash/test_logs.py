@@ -1,0 +1,50 @@
+"""Structured logs from a real server: JSON lines, the request id on what a request logged, the
+alarm ids stored, and no secret (admin token, bearer tokens, passwords, tokens in URLs) anywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import ADMIN_TOKEN
+from tests.crash.harness import Server, prepare
+
+SECRETS = ["SECRET-IN-QUERY-123", "hunter2-password-secret", "wrong-bearer-token-xyz", ADMIN_TOKEN]
+
+
+def test_json_lines_carry_request_and_alarm_ids_and_no_secret(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'linewatch.db'}"
+    prepare(url)
+    server = Server(url, tmp_path, env={"LINEWATCH_LOG_FORMAT": "json"})
+    server.start()
+    try:
+        with server.client() as client:
+            alarm = {
+                "source": "ems",
+                "ne": "AGG-GL-1",
+                "object": "GE0/1/0",
+                "type": "LOS",
+                "severity": "critical",
+            }
+            stored = client.post("/api/v1/alarms", json=alarm, headers={"X-Request-ID": "req-ops-1"})
+            assert stored.status_code == 202 and stored.headers["X-Request-ID"] == "req-ops-1"
+            alarm_id = stored.json()["ids"][0]
+            assert client.get(f"/api/v1/alarms?token={SECRETS[0]}").status_code == 200
+        anonymous = httpx.Client(base_url=server.base)
+        anonymous.post("/login", data={"username": "admin", "password": SECRETS[1], "csrf": "x"})
+        denied = anonymous.get("/api/v1/alarms", headers={"Authorization": f"Bearer {SECRETS[2]}"})
+        assert denied.status_code == 401
+        anonymous.close()
+    finally:
+        server.terminate()
+    text = server.log.read_text()
+    entries = [json.loads(line) for line in text.splitlines() if line.strip()]  # every line is JSON
+    for secret in SECRETS:
+        assert secret not in text, f"a secret reached the log: {secret[:6]}…"
+    ingest = [e for e in entries if e["logger"] == "linewatch.ingest"]
+    assert ingest and ingest[0]["request_id"] == "req-ops-1" and alarm_id in ingest[0]["alarm_ids"]
+    access = [e for e in entries if e["logger"] == "uvicorn.access" and e.get("request_id") == "req-ops-1"]
+    assert access, "the access log line carries the request id"
+    assert any("token=***" in e["message"] for e in entries), "the token in the URL is masked, not dropped"
