@@ -122,6 +122,7 @@ class Pipeline:
         self.epoch = 0  # bumped at every reload of the books
         self.last_round = 0.0  # time.monotonic() of the latest round: background stages pace on it
         self.failed_epoch = -1
+        self.storage_ok = True  # the last transaction committed (readiness); false from a failure on
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -219,6 +220,7 @@ class Pipeline:
                 self.stale = False
                 self.epoch += 1
             except Exception as exc:  # the database is still away: refuse, keep nothing half-done
+                self.storage_ok = False
                 error = Unavailable(f"storage unavailable; retry ({type(exc).__name__})")
                 for job in jobs:
                     job.future.set_exception(error)
@@ -289,6 +291,7 @@ class Pipeline:
             return
         jobs = done.jobs
         self.stats["transactions"] += 1
+        self.storage_ok = True
         self.stats["events"] += sum(len(j.events) for j in jobs)
         for job in jobs:
             if job.events:
@@ -305,6 +308,7 @@ class Pipeline:
 
     def _fail(self, jobs: list[_Job], exc: Exception) -> None:
         self.stats["failures"] += 1
+        self.storage_ok = False
         log.error("pipeline round failed; state will be reloaded from the database", exc_info=exc)
         error = Unavailable(f"storage failed, nothing kept; retry ({type(exc).__name__})")
         for job in jobs:

@@ -16,12 +16,18 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from linewatch.alarms.models import AlarmEventRecord
 from linewatch.db.engine import Database
+from linewatch.ingest.snmp import LINK_DOWN
 from tests.crash import checks
 from tests.crash.harness import Server, TcpProxy, storm, wait_until
+from tests.ingest.test_snmp import link, send
+from tests.notify.peers import free_port
 
+TRAPS = [link(LINK_DOWN, name=f"GE0/9/{i}") for i in range(20)]
 OUTAGE_SECONDS = float(os.environ.get("LINEWATCH_TEST_OUTAGE_SECONDS", "3"))
 BATCHES, SIZE = 40, 25
 
@@ -59,6 +65,7 @@ def _outage(server: Server, bodies: list[list[dict]], cut: object, restore: obje
     cut()  # type: ignore[operator]
     down_until = time.monotonic() + OUTAGE_SECONDS
     wait_until(lambda: 503 in sender.statuses, OUTAGE_SECONDS + 30, "a 503 during the outage")
+    send(int(server.env["LINEWATCH_SNMP_PORT"]), *TRAPS)  # UDP: no sender retries these
     with server.client() as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503, ready.text
@@ -72,6 +79,8 @@ def _outage(server: Server, bodies: list[list[dict]], cut: object, restore: obje
     assert sender.retry_after == {"5"}, sender.retry_after
     with server.client() as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, 30, "readiness after the outage")
+        stored = f'linewatch_ingest_events_total{{channel="snmp"}} {len(TRAPS)}'
+        wait_until(lambda: stored in client.get("/metrics").text, 30, "the traps held through the outage")
     return sender
 
 
@@ -80,6 +89,11 @@ def _check(url: str, bodies: list[list[dict]], sender: Sender) -> None:
     try:
         events = checks.alarms_exactly_once(db, bodies)
         checks.incidents_and_tickets_consistent(db)
+        with db.reading() as session:
+            traps = session.scalar(
+                select(func.count()).select_from(AlarmEventRecord).where(AlarmEventRecord.channel == "snmp")
+            )
+        assert traps == len(TRAPS), f"{len(TRAPS) - (traps or 0)} SNMP traps received in the outage were lost"
     finally:
         db.dispose()
     refused = sender.statuses.count(503)
@@ -91,7 +105,8 @@ def test_postgresql_going_away_answers_503_then_recovers(tmp_path: Path, pg_fres
     target = make_url(pg_fresh_url)
     proxy = TcpProxy((target.host or "127.0.0.1", target.port or 5432))
     through_proxy = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    server = Server(through_proxy, tmp_path, env={"LINEWATCH_DB_TIMEOUT": "2"})
+    env = {"LINEWATCH_DB_TIMEOUT": "2", "LINEWATCH_SNMP_PORT": str(free_port())}
+    server = Server(through_proxy, tmp_path, env=env)
     server.start()
     bodies = storm(BATCHES, SIZE)
     try:
@@ -110,7 +125,7 @@ def test_sqlite_locked_away_answers_503_then_recovers(tmp_path: Path) -> None:
     path = tmp_path / "linewatch.db"
     url = f"sqlite:///{path}"
     prepare(url)
-    server = Server(url, tmp_path, env={"LINEWATCH_DB_TIMEOUT": "1"})
+    server = Server(url, tmp_path, env={"LINEWATCH_DB_TIMEOUT": "1", "LINEWATCH_SNMP_PORT": str(free_port())})
     server.start()
     bodies = storm(BATCHES, SIZE)
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

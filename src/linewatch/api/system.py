@@ -31,7 +31,7 @@ def readiness(ctx: Context = Depends(get_ctx)) -> JSONResponse:
         checks["database"] = f"error: {type(exc).__name__}"
     pipeline = ctx.pipeline
     checks["pipeline"] = (
-        "not running" if not pipeline.running else "storage failing" if pipeline.stale else "ok"
+        "not running" if not pipeline.running else "storage failing" if not pipeline.storage_ok else "ok"
     )
     listeners = {listener.name: "ok" if listener.running else "down" for listener in ctx.listeners}
     checks["listeners"] = listeners

@@ -60,6 +60,9 @@ SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
 SNMP_TRAP_ADDRESS = "1.3.6.1.6.3.18.1.3.0"
 SNMP_TRAP_ENTERPRISE = "1.3.6.1.6.3.1.1.4.3.0"
 SNMP_TRAP_COMMUNITY = "1.3.6.1.6.3.18.1.4.0"  # proxies may forward a community: never shown
+# a batch is held through a database outage of about two minutes (traps queue behind it, up to
+# max_queue); a few retries were not enough: a 30 s outage lost every trap sent during it
+RETRY_PAUSES = (0.1, 0.5, *([1.0] * 120))
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 LINK_UP = "1.3.6.1.6.3.1.1.5.4"
 IF_INDEX = "1.3.6.1.2.1.2.2.1.1"
@@ -773,7 +776,7 @@ class SnmpTrapListener(Adapter):
         max_wait: float = 0.02,
         max_queue: int = 200_000,
         dead_letters_per_second: float = 50.0,
-        retry_pauses: tuple[float, ...] = (0.1, 0.5, 1.0),
+        retry_pauses: tuple[float, ...] = RETRY_PAUSES,
     ) -> None:
         super().__init__(sink)
         self.host, self.port = host, port
