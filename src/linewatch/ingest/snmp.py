@@ -61,7 +61,7 @@ SNMP_TRAP_ADDRESS = "1.3.6.1.6.3.18.1.3.0"
 SNMP_TRAP_ENTERPRISE = "1.3.6.1.6.3.1.1.4.3.0"
 SNMP_TRAP_COMMUNITY = "1.3.6.1.6.3.18.1.4.0"  # proxies may forward a community: never shown
 # a batch is held through a database outage of about two minutes (traps queue behind it, up to
-# max_queue); a few retries were not enough: a 30 s outage lost every trap sent during it
+# max_queue); three retries (1.6 s of pauses) dropped the traps of any longer outage
 RETRY_PAUSES = (0.1, 0.5, *([1.0] * 120))
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 LINK_UP = "1.3.6.1.6.3.1.1.5.4"
