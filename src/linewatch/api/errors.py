@@ -32,4 +32,5 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     413: _error("Body or batch larger than the policy allows"),
+    503: _error("The database is unavailable: nothing was kept; retry after Retry-After seconds"),
 }
