@@ -38,6 +38,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unmatched": {"zh": "未匹配告警", "en": "Unmatched alarms"},
     "active_alarms": {"zh": "活动告警", "en": "Active alarms"},
     "diagnosis_in": {"zh": "研判剩余", "en": "Diagnose within"},
+    # session 2 (ui): planned alarms, escalations, users
+    "planned": {"zh": "割接", "en": "Planned"},
+    "planned_hint": {
+        "zh": "割接窗口内的计划告警，不派单",
+        "en": "Planned: inside a cutover window, not dispatched",
+    },
     "diagnosis_overdue": {"zh": "研判超时", "en": "Diagnosis overdue"},
     "diagnosed": {"zh": "已研判", "en": "Diagnosed"},
     "mute": {"zh": "静音", "en": "Mute"},

@@ -9,7 +9,7 @@
   function params() {
     const data = new FormData(form);
     const query = new URLSearchParams({ state: data.get("state") });
-    for (const key of ["customer", "ne", "type", "matched"]) if (data.get(key)) query.set(key, data.get(key).trim());
+    for (const key of ["customer", "ne", "type", "matched", "planned"]) if (data.get(key)) query.set(key, data.get(key).trim());
     return query;
   }
 
@@ -64,9 +64,9 @@
     state.selected = again >= 0 ? again : Math.min(state.selected, Math.max(0, state.rows.length - 1));
     fill("alarm-rows", state.rows.map(({ alarm: a, depth }, index) => {
       const inc = state.incidents.get(a.incident_id);
-      return el("tr", { class: [depth ? "child" : "", a.ack ? "acked" : "", index === state.selected ? "sel" : ""].join(" "),
+      return el("tr", { class: [depth ? "child" : "", a.ack ? "acked" : "", a.planned ? "planned" : "", index === state.selected ? "sel" : ""].join(" "),
         dataset: { alarm: a.id }, onclick: () => select(index) },
-        el("td", { class: "ne", text: a.ne || "?" }), el("td", { text: a.object }), el("td", { text: a.type }),
+        el("td", { class: "ne" }, a.ne || "?", a.planned ? el("span", { class: "tag planned", title: t("planned_hint"), text: t("planned") }) : null), el("td", { text: a.object }), el("td", { text: a.type }),
         el("td", { class: "sev-" + a.severity, text: a.severity }), el("td", { class: "text", text: a.text }),
         el("td", { text: a.customers.join(", ") }),
         el("td", {}, inc ? el("a", { href: "/incidents/" + inc.id }, el("span", { class: "badge lvl-" + inc.level, text: t("level_" + inc.level) }), " #" + inc.id) : ""),
@@ -102,6 +102,7 @@
       el("h2", { text: `${a.ne || "?"} ${a.object} · ${a.type}` }),
       el("div", { class: "pre", id: "detail-text", text: a.text }),
       el("div", { class: "muted", text: `${a.source} · ${a.state} · ${fmtTime(a.first_time, true)}` }),
+      a.planned ? el("div", { class: "tag planned", id: "detail-planned", text: t("planned_hint") }) : null,
     ];
     if (a.suggestion && (a.suggestion.causes.length || a.suggestion.steps.length)) {
       parts.push(el("details", {}, el("summary", { text: t("suggestions") }),

@@ -166,7 +166,8 @@
       const region = head.main ? (state.customers.get(head.main.customer) || {}).region : "";
       return el("tr", { class: "lvl-" + inc.level + (head.main && isKey(head.main.customer) ? " key" : "") + (inc.assurance ? " assured" : ""), dataset: { incident: inc.id } },
         el("td", {}, el("span", { class: "badge lvl-" + inc.level, text: t("level_" + inc.level) }), " ", LW.assuranceBadge(inc)),
-        el("td", {}, el("a", { href: "/incidents/" + inc.id, text: head.customer || "#" + inc.id })),
+        el("td", {}, el("a", { href: "/incidents/" + inc.id, text: head.customer || "#" + inc.id }),
+          inc.planned ? el("span", { class: "tag planned", text: t("planned") }) : null),
         el("td", { class: "what", text: head.text }),
         el("td", { text: region || "" }),
         el("td", { class: "age", text: fmtDuration((nowMs - Date.parse(inc.opened_at)) / 1000) }),
@@ -188,7 +189,8 @@
       if (first) state.seen = new Set();
       for (const inc of incidents) {
         const keyImpact = openImpacts(inc).some((i) => isKey(i.customer));
-        if (!keyImpact || !(inc.level === "urgent" || inc.level === "general") || state.seen.has(inc.id)) continue;
+        // a planned outage (cutover window) is shown, not announced: nobody is to be dispatched
+        if (!keyImpact || inc.planned || !(inc.level === "urgent" || inc.level === "general") || state.seen.has(inc.id)) continue;
         state.seen.add(inc.id);
         if (!first) raise(inc);
       }
