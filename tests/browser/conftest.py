@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ class Live:
     url: str
     ctx: Context
     http: httpx.Client
+    app: Any
 
     def user(self, username: str, role: str | None = None, staff: str | None = None) -> str:
         body: dict[str, Any] = {"password": PASSWORD}
@@ -97,25 +99,30 @@ class Live:
         return list(response.json()["ids"])
 
 
-@pytest.fixture
-def live(small: Context) -> Iterator[Live]:
-    _chromium_or_skip()
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run an ASGI app with uvicorn on a free local port, in a thread; yields its base URL."""
     port = _free_port()
-    config = uvicorn.Config(create_app(small), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="linewatch-browser-server", daemon=True)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="linewatch-test-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the Linewatch test server did not start"
-    url = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=url, headers=ADMIN, timeout=10) as http:
-            yield Live(url, small, http)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@pytest.fixture
+def live(small: Context) -> Iterator[Live]:
+    _chromium_or_skip()
+    app = create_app(small)
+    with serve(app) as url, httpx.Client(base_url=url, headers=ADMIN, timeout=10) as http:
+        yield Live(url, small, http, app)
 
 
 @pytest.fixture(scope="session")
@@ -134,9 +141,9 @@ def new_page(browser: Any, live: Live) -> Iterator[Callable[..., Any]]:
     """Pages in fresh contexts (separate cookies), with speech recorded and dialogs counted."""
     contexts: list[Any] = []
 
-    def make(viewport: tuple[int, int] = (1920, 1080), lang: str = "zh") -> Any:
+    def make(viewport: tuple[int, int] = (1920, 1080), lang: str = "zh", url: str | None = None) -> Any:
         context = browser.new_context(
-            viewport={"width": viewport[0], "height": viewport[1]}, base_url=live.url, locale="zh-CN"
+            viewport={"width": viewport[0], "height": viewport[1]}, base_url=url or live.url, locale="zh-CN"
         )
         context.add_cookies([{"name": "linewatch_lang", "value": lang, "url": live.url}])
         context.add_init_script(SPEECH_STUB)

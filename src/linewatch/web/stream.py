@@ -3,9 +3,10 @@
 The bus publishes from worker threads (the pipeline writer, request threads); :class:`LiveHub`
 turns each publication into a numbered event kept in a bounded ring, and wakes the waiting
 streams on their event loop. A client that reconnects with ``Last-Event-ID`` gets every event it
-missed that the ring still holds; if the ring has moved past it, a ``resync`` event tells it to
-reload its snapshot. Events carry ids and kinds only: the pages read the data through the scoped
-API, so what a role may see is decided there (restricted roles get the kinds without the ids).
+missed that the ring still holds; if the ring has moved past it, or the id is from before a server
+restart (ids start again at 1), a ``resync`` event tells it to reload its snapshot. Events carry
+ids and kinds only: the pages read the data through the scoped API, so what a role may see is
+decided there (restricted roles get the kinds without the ids).
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class LiveHub:
         with self.lock:
             if last is None:
                 return [], False
+            if last > self.next_id - 1:  # an id this hub never gave: the server restarted since
+                return list(self.ring), True
             events = [e for e in self.ring if e.id > last]
             oldest = self.ring[0].id if self.ring else self.next_id
             lost = last + 1 < oldest and last < self.next_id - 1
@@ -137,7 +140,9 @@ async def stream(request: Request, actor: Actor = Depends(user_actor)) -> Stream
             cursor = last if last is not None else hub.last_id
             yield "retry: 1500\n"
             hello = {"last_id": hub.last_id, "resumed": last is not None}
-            yield f"event: hello\ndata: {json.dumps(hello)}\n\n"
+            # the hello carries the cursor as its id, so that the browser's own reconnect sends
+            # Last-Event-ID even when no event has come yet (else it would resync needlessly)
+            yield f"id: {cursor}\nevent: hello\ndata: {json.dumps(hello)}\n\n"
             while True:
                 flag.clear()
                 events, lost = hub.since(cursor)

@@ -105,6 +105,12 @@ const LW = (() => {
       const node = document.getElementById("conn");
       if (node) { node.textContent = ok ? t("live") : t("offline"); node.classList.toggle("bad", !ok); }
     };
+    // what the stream has delivered, for the page's tests: the last event id and resyncs seen
+    const seen = (id) => { lastId = id; document.body.dataset.lastEvent = String(id); };
+    const resync = () => {
+      document.body.dataset.resyncs = String(Number(document.body.dataset.resyncs || 0) + 1);
+      if (handlers.resync) handlers.resync();
+    };
     function open() {
       const url = "/api/v1/stream" + (lastId !== null ? "?last_event_id=" + lastId : "");
       source = new EventSource(url);
@@ -117,13 +123,13 @@ const LW = (() => {
       });
       source.addEventListener("hello", (e) => {
         const data = JSON.parse(e.data);
-        if (lastId === null || !data.resumed) handlers.resync && handlers.resync();
-        if (lastId === null) lastId = data.last_id;
+        if (lastId === null || !data.resumed) resync();
+        if (lastId === null) seen(data.last_id);
       });
-      source.addEventListener("resync", () => handlers.resync && handlers.resync());
+      source.addEventListener("resync", resync);
       for (const name of ["incidents", "alarms", "ack"]) {
         source.addEventListener(name, (e) => {
-          if (e.lastEventId) lastId = Number(e.lastEventId);
+          if (e.lastEventId) seen(Number(e.lastEventId));
           const data = JSON.parse(e.data);
           if (handlers[name]) handlers[name](data);
           if (handlers.any) handlers.any(name, data);
