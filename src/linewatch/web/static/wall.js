@@ -3,8 +3,10 @@
 (() => {
   const { t, api, all, el, fill, now, fmtDuration, live, debounce } = LW;
   const LEVELS = ["urgent", "general", "overdue", "normal"];
+  const COALESCE_MS = 100, UNMATCHED_MS = 2000;
   const state = {
     customers: new Map(), circuits: new Map(), incidents: [], seen: null,
+    stats: { applies: [], pending: null },  // update-apply times (event → redrawn), for bench/wall.py
     alerts: [], muted: localStorage.getItem("lw.muted") === "1",
     volume: Number(localStorage.getItem("lw.volume") || "0.6"), audio: null, beeper: null,
   };
@@ -132,6 +134,47 @@
     return la !== lb ? la - lb : Date.parse(a.opened_at) - Date.parse(b.opened_at);
   }
 
+  /* Rendering is split so that 5,000 open incidents stay cheap (bench/wall.py): render() runs
+     only when data changed — counters over all incidents, then the first ROWS rows, each row kept
+     by incident id and rebuilt only when what it shows changed; tick() runs every second and only
+     rewrites the age and countdown cells of the rows on screen. */
+  const ROWS = 300;
+  const rowCache = new Map();  // incident id → { sig, tr, age, due }
+  let shown = [];
+
+  function rowSignature(inc) {
+    const imp = inc.impacts.map((i) => i.circuit + (i.until ? "-" : "+") + i.impact).join(",");
+    return [inc.level, inc.planned ? 1 : 0, JSON.stringify(inc.assurance || null), inc.diagnosis ? 1 : 0, inc.diagnosis_due, imp].join("|");
+  }
+
+  function buildRow(inc) {
+    const head = headline(inc);
+    const region = head.main ? (state.customers.get(head.main.customer) || {}).region : "";
+    const age = el("td", { class: "age" }), due = el("td", { class: "due" });
+    const tr = el("tr", { class: "lvl-" + inc.level + (head.main && isKey(head.main.customer) ? " key" : "") + (inc.assurance ? " assured" : ""), dataset: { incident: inc.id } },
+      el("td", {}, el("span", { class: "badge lvl-" + inc.level, text: t("level_" + inc.level) }), " ", LW.assuranceBadge(inc)),
+      el("td", {}, el("a", { href: "/incidents/" + inc.id, text: head.customer || "#" + inc.id }),
+        inc.planned ? el("span", { class: "tag planned", text: t("planned") }) : null),
+      el("td", { class: "what", text: head.text }),
+      el("td", { text: region || "" }), age, due);
+    return { tr, age, due, opened: Date.parse(inc.opened_at), dueAt: inc.diagnosis ? null : Date.parse(inc.diagnosis_due) };
+  }
+
+  function tick() {
+    const nowMs = now();
+    for (const id of shown) {
+      const row = rowCache.get(id);
+      if (!row) continue;
+      const age = fmtDuration((nowMs - row.opened) / 1000);
+      if (row.age.textContent !== age) row.age.textContent = age;
+      const left = row.dueAt === null ? null : row.dueAt - nowMs;
+      const due = left === null ? t("diagnosed") : fmtDuration(left / 1000);
+      if (row.due.textContent !== due) row.due.textContent = due;
+      row.due.classList.toggle("overdue", left !== null && left < 0);
+    }
+    fill("clock", LW.fmtTime(new Date(nowMs).toISOString()));
+  }
+
   function render() {
     const incidents = state.incidents.slice().sort(sortKey);
     const counts = Object.fromEntries(LEVELS.map((l) => [l, 0]));
@@ -144,7 +187,7 @@
       for (const imp of openImpacts(inc)) {
         const c = state.customers.get(imp.customer);
         if (c && c.region) touched.add(c.region);
-        if (isKey(imp.customer)) keyDown.set(imp.customer, inc);
+        if (isKey(imp.customer) && !keyDown.has(imp.customer)) keyDown.set(imp.customer, inc);
       }
       for (const r of touched) regions.set(r, (regions.get(r) || 0) + 1);
     }
@@ -154,37 +197,49 @@
     fill("regions", [...regions.entries()].sort().map(([code, n]) =>
       el("div", { class: "region load-" + (n === 0 ? 0 : n < 3 ? 1 : n < 6 ? 2 : 3), dataset: { region: code } },
         el("span", { class: "rname", text: code }), el("span", { class: "rnum", text: n }))));
-    fill("key-list", [...keyDown.entries()].map(([code, inc]) => {
+    fill("key-list", [...keyDown.entries()].slice(0, 50).map(([code, inc]) => {
       const c = state.customers.get(code);
       return el("li", { class: "lvl-" + inc.level }, el("a", { href: "/incidents/" + inc.id, text: c ? c.name : code }),
         el("span", { class: "tag", text: t("level_" + inc.level) }));
     }));
-    const nowMs = now();
-    fill("incident-rows", incidents.slice(0, 300).map((inc) => {
-      const head = headline(inc);
-      const due = inc.diagnosis ? null : Date.parse(inc.diagnosis_due) - nowMs;
-      const region = head.main ? (state.customers.get(head.main.customer) || {}).region : "";
-      return el("tr", { class: "lvl-" + inc.level + (head.main && isKey(head.main.customer) ? " key" : "") + (inc.assurance ? " assured" : ""), dataset: { incident: inc.id } },
-        el("td", {}, el("span", { class: "badge lvl-" + inc.level, text: t("level_" + inc.level) }), " ", LW.assuranceBadge(inc)),
-        el("td", {}, el("a", { href: "/incidents/" + inc.id, text: head.customer || "#" + inc.id }),
-          inc.planned ? el("span", { class: "tag planned", text: t("planned") }) : null),
-        el("td", { class: "what", text: head.text }),
-        el("td", { text: region || "" }),
-        el("td", { class: "age", text: fmtDuration((nowMs - Date.parse(inc.opened_at)) / 1000) }),
-        el("td", { class: "due" + (due !== null && due < 0 ? " overdue" : ""), text: due === null ? t("diagnosed") : fmtDuration(due / 1000) }));
-    }));
-    fill("clock", LW.fmtTime(new Date(nowMs).toISOString()));
+    const top = incidents.slice(0, ROWS);
+    const keep = new Set();
+    for (const inc of top) {
+      const sig = rowSignature(inc);
+      let row = rowCache.get(inc.id);
+      if (!row || row.sig !== sig) { row = { ...buildRow(inc), sig }; rowCache.set(inc.id, row); }
+      keep.add(inc.id);
+    }
+    for (const id of rowCache.keys()) if (!keep.has(id)) rowCache.delete(id);
+    const order = top.map((i) => i.id);
+    const body = document.getElementById("incident-rows");
+    const same = order.length === body.children.length && order.every((id, n) => body.children[n] === rowCache.get(id).tr);
+    if (!same) body.replaceChildren(...order.map((id) => rowCache.get(id).tr));
+    shown = order;
+    tick();
   }
 
   // ------------------------------------------------------------------ data
-  async function refresh() {
+  async function countUnmatched() {
     try {
-      const [incidents, unmatched] = await Promise.all([
-        all("/api/v1/incidents?state=open"),
-        api("GET", "/api/v1/alarms?state=active&matched=false&limit=1000"),
-      ]);
-      state.incidents = incidents;
+      const unmatched = await api("GET", "/api/v1/alarms?state=active&matched=false&limit=1000");
       fill("unmatched", unmatched.items.length + (unmatched.next_cursor ? "+" : ""));
+    } catch (e) { /* shown again at the next count */ }
+  }
+  // the count reads up to 1,000 alarms: at most once every UNMATCHED_MS, the last call never lost
+  let unmatchedAt = -Infinity, unmatchedTimer = null;
+  function unmatchedSoon() {
+    if (unmatchedTimer) return;
+    const wait = Math.max(0, unmatchedAt + UNMATCHED_MS - performance.now());
+    unmatchedTimer = setTimeout(async () => { unmatchedAt = performance.now(); unmatchedTimer = null; await countUnmatched(); }, wait);
+  }
+
+  async function refresh() {
+    const since = state.stats.pending;  // the first event this refresh covers
+    state.stats.pending = null;
+    try {
+      const incidents = await all("/api/v1/incidents?state=open");
+      state.incidents = incidents;
       const first = state.seen === null;  // what was open when the wall opened is not announced again
       if (first) state.seen = new Set();
       for (const inc of incidents) {
@@ -197,18 +252,35 @@
       const open = new Set(incidents.map((i) => i.id));
       for (const alert of state.alerts.slice()) if (!open.has(alert.id)) settle(alert.id);
       render();
+      if (since !== null) state.stats.applies.push(performance.now() - since);
+      if (document.body.dataset.ready !== "1") performance.mark("lw-ready");
       document.body.dataset.ready = "1";
     } catch (e) {
       LW.toast(t("failed") + ": " + e.message, true);
     }
   }
 
-  const soon = debounce(refresh, 150);
+  const noted = (fn) => (...args) => { if (state.stats.pending === null) state.stats.pending = performance.now(); fn(...args); };
+  /* Coalesce a burst of events: one refresh at a time, started COALESCE_MS after the first event
+     it covers; events during a refresh ask for one more after it (never postponed forever, as a
+     debounce would be while events keep coming). */
+  let running = false, again = false, timer = null;
+  async function run() {
+    timer = null;
+    if (running) { again = true; return; }
+    running = true;
+    await refresh();
+    running = false;
+    if (again) { again = false; schedule(); }
+  }
+  function schedule() { if (!timer) timer = setTimeout(run, COALESCE_MS); }
+  const soon = noted(schedule);
+  const onAlarms = () => { soon(); unmatchedSoon(); };  // also on resync
   (async () => {
     await Promise.all([LW.syncClock(), loadInventory()]);
-    await refresh();
-    live({ resync: soon, incidents: soon, alarms: soon, ack: onAck });
-    setInterval(render, 1000);
+    await Promise.all([refresh(), countUnmatched()]);
+    live({ resync: onAlarms, incidents: soon, alarms: onAlarms, ack: onAck });
+    setInterval(tick, 1000);
     setInterval(LW.syncClock, 60000);
   })();
 })();
