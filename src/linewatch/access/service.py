@@ -201,10 +201,70 @@ def create_user(
         session.flush()
         record(session, clock, actor.label, "create", "user", username, after={"role": role})
     if password:
-        if len(password) < 8:
-            raise LinewatchError("a password needs at least 8 characters")
-        user.password_hash = _hasher.hash(password)
-        record(session, clock, actor.label, "set_password", "user", user.username)
+        set_password(session, clock, actor, user, password)
+    return user
+
+
+def set_password(session: Session, clock: Clock, actor: Actor, user: User, password: str) -> None:
+    if len(password) < 8:
+        raise LinewatchError("a password needs at least 8 characters")
+    user.password_hash = _hasher.hash(password)
+    record(session, clock, actor.label, "set_password", "user", user.username)
+
+
+def list_users(session: Session) -> list[dict[str, object]]:
+    staff_codes = dict(session.execute(select(Staff.id, Staff.code)).all())
+    return [
+        {
+            "id": u.id,
+            "username": u.username,
+            "display_name": u.display_name,
+            "role": u.role,
+            "staff": staff_codes.get(u.staff_id) if u.staff_id else None,
+            "active": u.is_active,
+            "language": u.language,
+        }
+        for u in session.scalars(select(User).order_by(User.username))
+    ]
+
+
+def update_user(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    username: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Set a user's role, name, or whether they may log in. Disabling ends their web sessions
+    (their tokens stop working too: every use checks the user is active)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    before = {"role": user.role, "active": user.is_active, "display_name": user.display_name}
+    if role is not None:
+        try:
+            role = Role.parse(role).value
+        except ValueError as exc:
+            raise LinewatchError(f"role: {exc}") from exc
+    if role is not None and role != user.role:
+        if user.staff_id is not None:
+            code = session.scalar(select(Staff.code).where(Staff.id == user.staff_id))
+            raise Conflict(f"user {username!r} takes the role of staff member {code!r}: change it there")
+        user.role = role
+    if active is not None and active != user.is_active:
+        if not active and actor.user_id == user.id:
+            raise Conflict("you cannot disable yourself")
+        user.is_active = active
+        if not active:
+            session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    if display_name is not None:
+        user.display_name = display_name.strip() or user.username
+    after = {"role": user.role, "active": user.is_active, "display_name": user.display_name}
+    if after != before:
+        record(session, clock, actor.label, "update", "user", username, before=before, after=after)
     return user
 
 

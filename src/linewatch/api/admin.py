@@ -141,6 +141,44 @@ def create_user(
     return {"id": user.id, "username": user.username, "role": user.role}
 
 
+@router.get("/admin/users")
+def list_users(actor: Actor = Depends(admin_only), session: Session = Depends(reading)) -> dict[str, Any]:
+    return {"items": access.list_users(session), "next_cursor": None}
+
+
+class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str | None = None
+    active: bool | None = None
+    display_name: str | None = Field(None, max_length=200)
+    password: str | None = None
+
+
+@router.patch("/admin/users/{username}")
+def change_user(
+    username: str,
+    body: UserChange,
+    actor: Actor = Depends(admin_only),
+    session: Session = Depends(writing),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """Role (standalone users only: a staff member's user follows the staff role), name, active."""
+    user = access.update_user(
+        session,
+        ctx.clock,
+        actor,
+        username,
+        role=body.role,
+        active=body.active,
+        display_name=body.display_name,
+    )
+    if body.password:
+        access.set_password(session, ctx.clock, actor, user, body.password)
+    session.flush()
+    [item] = [u for u in access.list_users(session) if u["username"] == user.username]
+    return item
+
+
 @router.get("/admin/audit")
 def read_audit(
     limit: int = Query(100, ge=1, le=1000),

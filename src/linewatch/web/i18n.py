@@ -40,6 +40,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diagnosis_in": {"zh": "研判剩余", "en": "Diagnose within"},
     # session 2 (ui): planned alarms, escalations, users
     "planned": {"zh": "割接", "en": "Planned"},
+    "users": {"zh": "用户管理", "en": "Users"},
+    "new_user": {"zh": "新建用户", "en": "New user"},
+    "display_name": {"zh": "姓名", "en": "Display name"},
+    "staff_code": {"zh": "员工编号（可选）", "en": "Staff code (optional)"},
+    "enabled": {"zh": "启用", "en": "Enabled"},
+    "disabled": {"zh": "已停用", "en": "Disabled"},
+    "disable": {"zh": "停用", "en": "Disable"},
+    "enable": {"zh": "启用", "en": "Enable"},
+    "role_from_staff": {"zh": "角色随员工资料", "en": "role follows the staff record"},
+    "create": {"zh": "创建", "en": "Create"},
     "planned_hint": {
         "zh": "割接窗口内的计划告警，不派单",
         "en": "Planned: inside a cutover window, not dispatched",

@@ -1,4 +1,4 @@
-"""The operator screens: alarm wall, alarm console, incident view, ticket desk, inventory.
+"""The operator screens: alarm wall, alarm console, incident view, ticket desk, inventory, users.
 
 Pages are thin shells: they check the session, then the page's script reads and acts through the
 scoped JSON API (with the session's CSRF token) and listens to the live stream. Where a page must
@@ -20,7 +20,7 @@ from linewatch.api.reports import READERS as REPORT_READERS
 from linewatch.context import Context
 from linewatch.core.actor import Actor
 from linewatch.core.errors import Forbidden, NotFound, Unauthorized
-from linewatch.inventory.choices import AccessTech, ServiceType
+from linewatch.inventory.choices import AccessTech, Role, ServiceType
 from linewatch.tickets import service as tickets
 from linewatch.tickets.choices import CauseCategory, EscalationLevel, EventType, TicketState
 from linewatch.web.i18n import MESSAGES
@@ -49,6 +49,7 @@ NAV: list[tuple[str, str, Callable[[Actor], bool]]] = [
     ("/assurance", "assurance", lambda a: a.role in OPERATORS),
     ("/drills", "drills", can_plan),
     ("/preferences", "notify_prefs", lambda a: a.staff_id is not None or a.is_admin),
+    ("/admin/users", "users", lambda a: a.is_admin),
 ]
 
 
@@ -192,3 +193,9 @@ def reports_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
         lambda a: a.is_admin or a.role in REPORT_READERS,
         month=ctx.clock.now().astimezone(ctx.clock.tz).strftime("%Y-%m"),
     )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    roles = {r.value: r.label(language(request)) for r in Role}
+    return screen(request, ctx, "users.html", "users", lambda a: a.is_admin, roles=roles)
