@@ -22,6 +22,8 @@ from linewatch.tickets import service as tickets
 router = APIRouter(prefix="/api/v1", tags=["tickets"], responses=ERROR_RESPONSES)
 Limit = Query(100, ge=1, le=1000)
 WORKERS = ("dispatcher", "support", "engineer", "fault_manager", "contractor")
+# who an escalation reaches (policy tickets.escalation_roles) and the NOC that follows it up
+ESCALATION_TAKERS = ("dispatcher", "support", "fault_manager", "manager_l3", "leader")
 
 
 def _time(ctx: Context, value: str | None, field: str) -> datetime | None:
@@ -107,6 +109,45 @@ def ticket_event(
     if body.type == "close":
         ctx.reload_suggestions()  # the closed ticket's cause now counts in the suggestions
     return result
+
+
+class EscalationAck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    level: str
+    note: str | None = Field(None, max_length=4000)
+
+
+@router.post("/tickets/{ticket_id}/escalations/ack")
+def acknowledge_escalation(
+    ticket_id: int,
+    body: EscalationAck,
+    actor: Actor = Depends(require(*ESCALATION_TAKERS)),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """Take on the ticket's open escalations at ``level`` (fault_manager, manager_l3, leader)."""
+    env = ctx.downstream.env
+    with ctx.db.unit_of_work() as session:
+        ticket = tickets.acknowledge_escalation(session, env, actor, ticket_id, body.level, body.note)
+        return tickets.ticket_dicts(session, env, [ticket], with_events=True)[0]
+
+
+class SupportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(..., max_length=4000)
+
+
+@router.post("/tickets/{ticket_id}/support", status_code=201)
+def request_support(
+    ticket_id: int,
+    body: SupportRequest,
+    actor: Actor = Depends(require(*WORKERS)),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """Ask the fault manager for 技术支援 now (the locate deadline would escalate it anyway)."""
+    env = ctx.downstream.env
+    with ctx.db.unit_of_work() as session:
+        ticket = tickets.request_support(session, env, actor, ticket_id, body.note)
+        return tickets.ticket_dicts(session, env, [ticket], with_events=True)[0]
 
 
 @router.get("/tickets")

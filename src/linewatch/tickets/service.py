@@ -32,6 +32,7 @@ from linewatch.tickets.choices import (
     REPORT_CHANNELS,
     CauseCategory,
     Channel,
+    EscalationLevel,
     EventType,
     TicketState,
 )
@@ -888,6 +889,101 @@ def apply_event(
     return ticket
 
 
+# ---------------------------------------------------------------- acting on escalations
+
+ESCALATION_EVENTS = ("escalation", "support_requested", "escalation_ack")
+
+
+def _pending_escalations(session: Session, ticket_id: int) -> dict[str, list[TicketEvent]]:
+    """Escalations and support requests not yet acknowledged, by level."""
+    pending: dict[str, list[TicketEvent]] = defaultdict(list)
+    for event in session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.type.in_(ESCALATION_EVENTS))
+        .order_by(TicketEvent.id)
+    ):
+        level = str((event.data or {}).get("level", ""))
+        if event.type == "escalation_ack":
+            pending.pop(level, None)
+        else:
+            pending[level].append(event)
+    return pending
+
+
+def acknowledge_escalation(
+    session: Session, env: Env, actor: Actor, ticket_id: int, level: str, note: str | None
+) -> Ticket:
+    """Whoever an escalation reached takes it on: every open escalation (and support request) at
+    that level is acknowledged, with who and when, on the ticket's record."""
+    ticket = _visible(session, actor, ticket_id)
+    try:
+        level = EscalationLevel.parse(level).value
+    except ValueError as exc:
+        raise LinewatchError(f"level: {exc}") from exc
+    if not _pending_escalations(session, ticket.id).get(level):
+        raise Conflict(f"ticket {ticket_id} has no unacknowledged escalation to {level}")
+    _event(session, ticket, "escalation_ack", env.clock.now(), actor.label, note or "", level=level)
+    record(session, env.clock, actor.label, "escalation_ack", "ticket", str(ticket.id), note=level)
+    return ticket
+
+
+def request_support(session: Session, env: Env, actor: Actor, ticket_id: int, note: str) -> Ticket:
+    """技术支援 asked for before the locate deadline forces it: the fault manager is told now
+    (SMS and voice, like the escalation). One open request at a time."""
+    ticket = _visible(session, actor, ticket_id, acting=True)
+    if not note or not note.strip():
+        raise LinewatchError("a support request needs 'note': what help is needed")
+    if ticket.closed_at is not None or ticket.recovered_at is not None:
+        raise Conflict(f"ticket {ticket_id} is recovered; no support to ask for")
+    level = EscalationLevel.FAULT_MANAGER.value
+    waiting = [
+        e for e in _pending_escalations(session, ticket.id).get(level, []) if e.type == "support_requested"
+    ]
+    if waiting:
+        raise Conflict(
+            f"support was asked for at {waiting[-1].at.isoformat()} and is not yet acknowledged",
+            {"requested_at": waiting[-1].at.isoformat()},
+        )
+    now = env.clock.now()
+    team = session.get(Team, ticket.assignee_id) if ticket.assignee_id else None
+    _event(session, ticket, "support_requested", now, actor.label, note.strip(), level=level)
+    outbox.request(
+        session,
+        now,
+        "ticket.escalated",
+        {"roles": env.policy.tickets.escalation_roles[level]},  # type: ignore[index]
+        {**_facts(ticket, team), "level": level, "reason": note.strip(), "trigger": "request"},
+        ticket_id=ticket.id,
+        incident_id=ticket.incident_id,
+        channels=["sms", "voice"],
+        drill=ticket.drill,
+    )
+    record(session, env.clock, actor.label, "support_requested", "ticket", str(ticket.id), note=note.strip())
+    return ticket
+
+
+def _escalation_views(events: list[TicketEvent]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(escalations, support requests) in order, each with its acknowledgement or None."""
+    escalations: list[dict[str, Any]] = []
+    support: list[dict[str, Any]] = []
+    pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        data = e.data or {}
+        level = data.get("level")
+        if e.type == "escalation" and data:
+            item = {"level": level, "at": _iso(e.at), "reason": data.get("reason"), "acked": None}
+            escalations.append(item)
+            pending[str(level)].append(item)
+        elif e.type == "support_requested":
+            item = {"level": level, "at": _iso(e.at), "by": e.actor, "note": e.note or None, "acked": None}
+            support.append(item)
+            pending[str(level)].append(item)
+        elif e.type == "escalation_ack":
+            for item in pending.pop(str(level), []):
+                item["acked"] = {"by": e.actor, "at": _iso(e.at), "note": e.note or None}
+    return escalations, support
+
+
 # ---------------------------------------------------------------- diagnosis routing (DOMAIN 4)
 
 
@@ -1038,6 +1134,7 @@ def ticket_dicts(
     for t in tickets:
         pause = sla.paused(t.suspended_seconds, t.suspended_at, now)
         due = sla.deadlines(t.created_at, t.track, t.recovery_minutes, pause, env.policy.sla, t.contact_after)
+        escalations, support = _escalation_views(events.get(t.id, []))
         item = {
             "id": t.id,
             "incident_id": t.incident_id,
@@ -1051,11 +1148,8 @@ def ticket_dicts(
             "flagged": t.flagged or None,
             "milestones": {m: _iso(getattr(t, f"{m}_at")) for m in MILESTONES},
             "deadlines": {name: _iso(at) for name, at in due.items()},
-            "escalations": [
-                {"level": e.data.get("level"), "at": _iso(e.at), "reason": e.data.get("reason")}
-                for e in events.get(t.id, [])
-                if e.type == "escalation" and e.data
-            ],
+            "escalations": escalations,
+            "support_requests": support,
             "breaches": [
                 e.data.get("deadline") for e in events.get(t.id, []) if e.type == "breach" and e.data
             ],

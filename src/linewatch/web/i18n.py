@@ -40,6 +40,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diagnosis_in": {"zh": "研判剩余", "en": "Diagnose within"},
     # session 2 (ui): planned alarms, escalations, users
     "planned": {"zh": "割接", "en": "Planned"},
+    "request_support": {"zh": "申请技术支援", "en": "Ask for technical support"},
+    "support_requested": {"zh": "已申请技术支援", "en": "Technical support asked for"},
+    "support_needs_note": {
+        "zh": "请先在备注中写明需要的支援",
+        "en": "Write what help is needed in the note first",
+    },
+    "take_escalation": {"zh": "受理升级", "en": "Take escalation"},
     "users": {"zh": "用户管理", "en": "Users"},
     "new_user": {"zh": "新建用户", "en": "New user"},
     "display_name": {"zh": "姓名", "en": "Display name"},

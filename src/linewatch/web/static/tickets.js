@@ -61,6 +61,45 @@
     } catch (e) { LW.toast(t("failed") + ": " + e.message, true); return false; }
   }
 
+  // ------------------------------------------------------------------ escalations and 技术支援
+  const TAKERS = ["admin", "dispatcher", "support", "fault_manager", "manager_l3", "leader"];
+  const WORKERS = ["admin", "dispatcher", "support", "engineer", "fault_manager", "contractor"];
+
+  async function post(path, body, okText) {
+    try { await api("POST", path, body); LW.toast(okText); await loadTicket(); }
+    catch (e) { LW.toast(t("failed") + ": " + e.message, true); }
+  }
+
+  function renderEscalations(tk) {
+    const items = [
+      ...tk.escalations.map((e) => ({ ...e, kind: "escalation", text: e.reason })),
+      ...(tk.support_requests || []).map((r) => ({ ...r, kind: "support", text: t("support_requested") + (r.by ? " · " + r.by : "") + (r.note ? " · " + r.note : "") })),
+    ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    const open = new Set(items.filter((i) => !i.acked).map((i) => i.level));
+    fill("escalations", items.length ? items.map((i) => el("li", { class: i.kind + (i.acked ? " acked" : " open"), dataset: { level: i.level } },
+      fmtTime(i.at, true) + " · " + label("escalation", i.level) + " · ", el("span", { class: "why", text: i.text || "" }),
+      i.acked ? el("span", { class: "muted ack", text: " ✓ " + i.acked.by + " " + fmtTime(i.acked.at, true) + (i.acked.note ? " · " + i.acked.note : "") }) : null))
+      : el("li", { class: "muted", text: t("no_items") }));
+    const actions = [];
+    if (TAKERS.includes(boot.role)) {
+      for (const level of open) {
+        actions.push(el("button", { class: "small", dataset: { ack: level },
+          onclick: () => post(`/api/v1/tickets/${tk.id}/escalations/ack`, { level, note: noteText() || null }, t("acknowledged")),
+          text: t("take_escalation") + " · " + label("escalation", level) }));
+      }
+    }
+    const waiting = (tk.support_requests || []).some((r) => !r.acked);
+    if (WORKERS.includes(boot.role) && !tk.milestones.recovered && !waiting) {
+      actions.push(el("button", { class: "ghost small", id: "support-btn", onclick: () => {
+        const note = noteText();
+        if (!note) { document.getElementById("note").focus(); LW.toast(t("support_needs_note"), true); return; }
+        post(`/api/v1/tickets/${tk.id}/support`, { note }, t("support_requested")).then(() => { document.getElementById("note").value = ""; });
+      }, text: t("request_support") }));
+    }
+    fill("escalation-actions", actions);
+  }
+  const noteText = () => document.getElementById("note").value.trim();
+
   async function loadTicket() {
     const tk = await api("GET", `/api/v1/tickets/${boot.ticket_id}`);
     fill("summary", el("div", { class: "grid2" },
@@ -86,8 +125,7 @@
       else buttons.push(el("button", { class: "ghost", onclick: () => { const n = document.getElementById("note").value.trim(); if (!n) { document.getElementById("note").focus(); LW.toast(t("reason"), true); } else event("suspend", { note: n }); }, text: label("event", "suspend") }));
     } else buttons.push(el("button", { class: "ghost", onclick: () => event("reopen"), text: label("event", "reopen") }));
     fill("actions", buttons);
-    fill("escalations", tk.escalations.length ? tk.escalations.map((e) => el("li", {}, fmtTime(e.at, true) + " · " + label("escalation", e.level) + " · ", el("span", { text: e.reason || "" })))
-      : el("li", { class: "muted", text: t("no_items") }));
+    renderEscalations(tk);
     fill("events", (tk.events || []).map((e) => el("li", {}, el("time", { text: fmtTime(e.at, true) }),
       el("strong", { text: label("event", e.type) }), " · " + (e.actor || "") + " ", e.note ? el("span", { class: "pre", text: e.note }) : null)));
     document.getElementById("close-form").hidden = tk.state === "closed";
