@@ -128,3 +128,24 @@ def _hello_then_next(server: Server, last: int) -> list[dict[str, Any]]:
     reader.join(timeout=10)
     assert result, "the stream delivered nothing"
     return result[0]
+
+
+def test_incidents_by_ids_for_live_pages(small: Context, client: Any) -> None:
+    """After an event names incidents, a page re-reads just those (``ids``), recovered ones too."""
+    for alarm in (LOS, {**LOS, "ne": "OLT-TJ-1", "object": "0/1/1", "type": "PON_LOS"}):
+        assert client.post("/api/v1/alarms", json=alarm, headers=ADMIN).status_code == 202
+    small.settle()
+    listed = client.get("/api/v1/incidents", headers=ADMIN).json()["items"]
+    assert len(listed) == 2
+    first, second = sorted(i["id"] for i in listed)
+    assert (
+        client.post("/api/v1/alarms", json={**LOS, "severity": "cleared"}, headers=ADMIN).status_code == 202
+    )
+    small.settle()
+    got = client.get(f"/api/v1/incidents?state=all&ids={first}", headers=ADMIN).json()["items"]
+    assert [(i["id"], i["state"]) for i in got] == [(first, "recovered")]
+    both = client.get(f"/api/v1/incidents?state=open&ids={first},{second}", headers=ADMIN).json()["items"]
+    assert [i["id"] for i in both] == [second]
+    for bad in ("x", "1,,a", ",".join(["1"] * 1001)):
+        response = client.get(f"/api/v1/incidents?ids={bad}", headers=ADMIN)
+        assert response.status_code == 400 and "ids" in response.json()["error"], bad

@@ -279,6 +279,16 @@ def manual_clear(
     return {"id": alarm_id, "state": "cleared"}
 
 
+def _id_list(text: str) -> list[int]:
+    """``ids=1,2,3``: what a live page asks for after an event names the incidents that changed."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise LinewatchError(f"ids must be comma-separated incident ids, not {text[:100]!r}")
+    if len(parts) > 1000:
+        raise LinewatchError(f"at most 1000 ids at a time, not {len(parts)}")
+    return [int(p) for p in parts]
+
+
 @router.get("/incidents")
 def list_incidents(
     limit: int = Limit,
@@ -286,12 +296,22 @@ def list_incidents(
     state: str = "open",
     level: str | None = None,
     drill: bool | None = None,
+    ids: str | None = Query(None, description="comma-separated incident ids (at most 1,000)"),
     actor: Actor = Depends(user_actor),
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
+    wanted = _id_list(ids) if ids is not None else None
     page = incidents.list_incidents(
-        session, actor, ctx.clock.now(), limit=limit, cursor=cursor, state=state, level=level, drill=drill
+        session,
+        actor,
+        ctx.clock.now(),
+        limit=limit,
+        cursor=cursor,
+        state=state,
+        level=level,
+        drill=drill,
+        ids=wanted,
     )
     by_incident = tickets_of_incidents(session, [i["id"] for i in page["items"]])
     for item in page["items"]:

@@ -116,6 +116,7 @@ def list_incidents(
     state: str = "open",
     level: str | None = None,
     drill: bool | None = None,
+    ids: list[int] | None = None,
 ) -> dict[str, Any]:
     if state not in ("open", "recovered", "all"):
         raise LinewatchError("state must be open, recovered or all")
@@ -126,6 +127,8 @@ def list_incidents(
         query = query.where(IncidentRecord.level == level)
     if drill is not None:
         query = query.where(IncidentRecord.drill == drill)
+    if ids is not None:
+        query = query.where(IncidentRecord.id.in_(ids))
     if cursor:
         query = query.where(IncidentRecord.id < parse_cursor(cursor))
     rows = list(session.scalars(query.order_by(IncidentRecord.id.desc()).limit(limit + 1)))

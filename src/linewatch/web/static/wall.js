@@ -3,7 +3,7 @@
 (() => {
   const { t, api, all, el, fill, now, fmtDuration, live, debounce } = LW;
   const LEVELS = ["urgent", "general", "overdue", "normal"];
-  const COALESCE_MS = 100, UNMATCHED_MS = 2000;
+  const COALESCE_MS = 100, UNMATCHED_MS = 2000, FULL_MS = 5000;
   const state = {
     customers: new Map(), circuits: new Map(), incidents: [], seen: null,
     stats: { applies: [], pending: null },  // update-apply times (event → redrawn), for bench/wall.py
@@ -226,19 +226,50 @@
       fill("unmatched", unmatched.items.length + (unmatched.next_cursor ? "+" : ""));
     } catch (e) { /* shown again at the next count */ }
   }
-  // the count reads up to 1,000 alarms: at most once every UNMATCHED_MS, the last call never lost
-  let unmatchedAt = -Infinity, unmatchedTimer = null;
-  function unmatchedSoon() {
-    if (unmatchedTimer) return;
-    const wait = Math.max(0, unmatchedAt + UNMATCHED_MS - performance.now());
-    unmatchedTimer = setTimeout(async () => { unmatchedAt = performance.now(); unmatchedTimer = null; await countUnmatched(); }, wait);
+  // fn at most once every ms, the last call never lost (it runs when the interval is over)
+  function throttled(fn, ms) {
+    let at = -Infinity, timer = null;
+    return () => {
+      if (timer) return;
+      timer = setTimeout(() => { at = performance.now(); timer = null; fn(); }, Math.max(0, at + ms - performance.now()));
+    };
+  }
+  const unmatchedSoon = throttled(countUnmatched, UNMATCHED_MS);  // the count reads up to 1,000 alarms
+
+  /* What to re-read: the incidents the stream named (an `incidents` event lists its changes), or
+     everything — at the start, on resync, for roles whose events carry no ids, and (at most every
+     FULL_MS) after alarms, which can join an incident without an incident event. */
+  const byId = new Map();
+  const changed = new Set();
+  let needFull = true;
+  async function reread() {
+    if (needFull) {
+      needFull = false;
+      changed.clear();
+      const incidents = await all("/api/v1/incidents?state=open");
+      byId.clear();
+      for (const inc of incidents) byId.set(inc.id, inc);
+      return;
+    }
+    const ids = [...changed];
+    changed.clear();
+    for (let i = 0; i < ids.length; i += 200) {
+      const part = ids.slice(i, i + 200);
+      const page = await api("GET", "/api/v1/incidents?state=all&limit=1000&ids=" + part.join(","));
+      const got = new Map(page.items.map((inc) => [inc.id, inc]));
+      for (const id of part) {
+        const inc = got.get(id);
+        if (inc && inc.state === "open") byId.set(id, inc); else byId.delete(id);
+      }
+    }
   }
 
   async function refresh() {
     const since = state.stats.pending;  // the first event this refresh covers
     state.stats.pending = null;
     try {
-      const incidents = await all("/api/v1/incidents?state=open");
+      await reread();
+      const incidents = [...byId.values()];
       state.incidents = incidents;
       const first = state.seen === null;  // what was open when the wall opened is not announced again
       if (first) state.seen = new Set();
@@ -275,11 +306,18 @@
   }
   function schedule() { if (!timer) timer = setTimeout(run, COALESCE_MS); }
   const soon = noted(schedule);
-  const onAlarms = () => { soon(); unmatchedSoon(); };  // also on resync
+  const fullSoon = throttled(() => { needFull = true; soon(); }, FULL_MS);
+  const onIncidents = (data) => {
+    const ids = (data.changes || []).map((c) => c.incident_id).filter((id) => id !== undefined && id !== null);
+    if (ids.length) ids.forEach((id) => changed.add(id)); else needFull = true;
+    soon();
+  };
+  const onAlarms = () => { fullSoon(); unmatchedSoon(); };
+  const onResync = () => { needFull = true; soon(); unmatchedSoon(); };
   (async () => {
     await Promise.all([LW.syncClock(), loadInventory()]);
     await Promise.all([refresh(), countUnmatched()]);
-    live({ resync: onAlarms, incidents: soon, alarms: onAlarms, ack: onAck });
+    live({ resync: onResync, incidents: onIncidents, alarms: onAlarms, ack: onAck });
     setInterval(tick, 1000);
     setInterval(LW.syncClock, 60000);
   })();
