@@ -246,7 +246,7 @@
     if (needFull) {
       needFull = false;
       changed.clear();
-      const incidents = await all("/api/v1/incidents?state=open");
+      const incidents = await all("/api/v1/incidents?state=open", 100000);  // every one: the counters count them all
       byId.clear();
       for (const inc of incidents) byId.set(inc.id, inc);
       return;
