@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, Live, login
+from tests.browser.conftest import PASSWORD, SCREENSHOTS, Live, login
 
 
 def test_an_admin_manages_users_from_the_page(new_page: Any, live: Live) -> None:
@@ -33,6 +33,8 @@ def test_an_admin_manages_users_from_the_page(new_page: Any, live: Live) -> None
     row.locator("button.toggle").click()
     expect(row.locator("td.active")).to_have_text("已停用")
     expect(row).to_have_class("off")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "users.png"))
     users = {u["username"]: u for u in live.http.get("/api/v1/admin/users").json()["items"]}
     assert users["ops1"]["role"] == "support" and users["ops1"]["active"] is False
 
