@@ -50,7 +50,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "users": {"zh": "用户管理", "en": "Users"},
     "new_user": {"zh": "新建用户", "en": "New user"},
     "display_name": {"zh": "姓名", "en": "Display name"},
-    "staff_code": {"zh": "员工编号（可选）", "en": "Staff code (optional)"},
+    "staff_optional": {"zh": "人员编码（可选）", "en": "Staff code (optional)"},
     "enabled": {"zh": "启用", "en": "Enabled"},
     "disabled": {"zh": "已停用", "en": "Disabled"},
     "disable": {"zh": "停用", "en": "Disable"},
