@@ -44,6 +44,7 @@ WARNING_READERS = REPORT_READERS | {"account_manager"}
 WARNING_ACTORS = {"support", "fault_manager", "manager_l3", "leader", "account_manager", "admin"}
 WORKERS = {"dispatcher", "support", "engineer", "fault_manager", "contractor", "admin"}
 ADMIN_ONLY = {"admin"}
+ESCALATION_TAKERS = {"dispatcher", "support", "fault_manager", "manager_l3", "leader", "admin"}  # and the NOC
 INGEST = {"ingest", "admin"}
 PUBLIC = set(CALLERS)
 PAGE = "page"  # an HTML page behind the web session: anonymous callers are sent to /login
@@ -84,6 +85,8 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("PUT", "/api/v1/knowledge"): {"dispatcher", "support", "engineer", "admin"},
     ("POST", "/api/v1/tickets"): {"dispatcher", "support", "fault_manager", "admin"},
     ("POST", "/api/v1/tickets/{ticket_id}/events"): WORKERS,
+    ("POST", "/api/v1/tickets/{ticket_id}/support"): WORKERS,  # 技术支援 asked for by who works it
+    ("POST", "/api/v1/tickets/{ticket_id}/escalations/ack"): ESCALATION_TAKERS,
     ("GET", "/api/v1/tickets"): EVERY_USER,
     ("GET", "/api/v1/tickets/breaches"): {
         "dispatcher",
@@ -122,6 +125,8 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/admin/tokens"): ADMIN_ONLY,
     ("DELETE", "/api/v1/admin/tokens/{token_id}"): ADMIN_ONLY,
     ("POST", "/api/v1/admin/users"): ADMIN_ONLY,
+    ("GET", "/api/v1/admin/users"): ADMIN_ONLY,
+    ("PATCH", "/api/v1/admin/users/{username}"): ADMIN_ONLY,
     ("GET", "/api/v1/admin/audit"): ADMIN_ONLY,  # read only: no route edits or deletes audit entries
     ("GET", "/api/v1/policy"): EVERY_USER,
     ("GET", "/api/v1/me"): EVERY_USER,
@@ -136,6 +141,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/tickets/{ticket_id}"): PAGE,
     ("GET", "/inventory"): PAGE,
     ("GET", "/inventory/import"): PAGE,
+    ("GET", "/admin/users"): PAGE,
 }
 NEVER_ENDING = {("GET", "/api/v1/stream")}  # a server-sent event stream: only its refusals are probed
 MADE_UP = {"code": "NO-SUCH", "name": "NO-SUCH", "lang": "en"}  # other path parameters: id 999999
