@@ -23,6 +23,7 @@ from linewatch.incidents.engine import IncidentChange
 from linewatch.tickets import service as tickets
 
 log = logging.getLogger("linewatch.downstream")
+CHUNK = 50  # incidents dispatched or recovered per transaction
 
 
 class Downstream:
@@ -91,9 +92,7 @@ class Downstream:
             try:
                 if changes is None:
                     return
-                started = time.monotonic()
                 self._handle(changes)
-                self.pacer.after(started)
             except Exception:  # retried at the next tick (handling is idempotent), or at start (reconcile)
                 self.stats["failures"] += 1
                 log.exception("downstream handling failed; retried at the next tick")
@@ -112,13 +111,23 @@ class Downstream:
             }
         )
         recover = sorted({c.incident_id for c in changes if c.kind in ("recovered", "impacts_changed")})
-        with self.lock, self.db.unit_of_work() as session:
-            if dispatch:
-                self.stats["dispatched"] += len(tickets.auto_dispatch(session, self.env, dispatch))
-            if recover:
-                self.stats["recovered"] += tickets.recover_from_incidents(session, self.env, recover)
-            for hook in self.hooks:
-                hook(session, changes)
+        # In chunks, each its own transaction, paced: a storm's round of hundreds of incidents must
+        # not hold the write lock (and the interpreter) for seconds while the pipeline waits.
+        for start in range(0, max(len(dispatch), len(recover)), CHUNK):
+            began = time.monotonic()
+            with self.lock, self.db.unit_of_work() as session:
+                if dispatch[start : start + CHUNK]:
+                    done = tickets.auto_dispatch(session, self.env, dispatch[start : start + CHUNK])
+                    self.stats["dispatched"] += len(done)
+                if recover[start : start + CHUNK]:
+                    self.stats["recovered"] += tickets.recover_from_incidents(
+                        session, self.env, recover[start : start + CHUNK]
+                    )
+            self.pacer.after(began)
+        if self.hooks:
+            with self.lock, self.db.unit_of_work() as session:
+                for hook in self.hooks:
+                    hook(session, changes)
 
 
 class Ticker:
