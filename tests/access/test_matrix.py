@@ -40,6 +40,8 @@ NE_READERS = EVERY_USER - {"account_manager"}  # account managers see their cust
 OPERATORS = {"dispatcher", "support", "engineer", "fault_manager", "admin"}
 PLANNERS = {"dispatcher", "support", "fault_manager", "admin"}
 REPORT_READERS = {"dispatcher", "support", "fault_manager", "manager_l3", "leader", "admin"}
+# reports are scoped per reader: account managers see their customers, contractors their circuits
+SCOPED_REPORT_READERS = REPORT_READERS | {"account_manager", "contractor"}
 WARNING_READERS = REPORT_READERS | {"account_manager"}
 WARNING_ACTORS = {"support", "fault_manager", "manager_l3", "leader", "account_manager", "admin"}
 WORKERS = {"dispatcher", "support", "engineer", "fault_manager", "contractor", "admin"}
@@ -103,17 +105,26 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/cutovers/{cutover_id}/cancel"): PLANNERS,
     ("GET", "/api/v1/cutovers"): EVERY_USER,
     ("GET", "/api/v1/cutovers/{cutover_id}"): EVERY_USER,
-    ("GET", "/api/v1/cutovers/{cutover_id}/notice.csv"): EVERY_USER,
+    ("GET", "/api/v1/cutovers/{cutover_id}/notice.{fmt}"): EVERY_USER,  # csv or xlsx
     ("GET", "/api/v1/tickets/{ticket_id}/verdict"): EVERY_USER,
     ("POST", "/api/v1/assurance"): PLANNERS,
     ("GET", "/api/v1/assurance"): EVERY_USER,
     ("GET", "/api/v1/assurance/{period_id}"): EVERY_USER,
     ("POST", "/api/v1/drills"): PLANNERS,
+    ("GET", "/api/v1/drills"): PLANNERS,
     ("POST", "/api/v1/drills/{drill_id}/steps"): PLANNERS,
     ("GET", "/api/v1/drills/{drill_id}/report"): PLANNERS,
     ("GET", "/api/v1/notifications"): {"dispatcher", "admin"},
-    ("GET", "/api/v1/reports/monthly"): REPORT_READERS,
-    ("GET", "/api/v1/reports/monthly/rows"): REPORT_READERS,
+    ("GET", "/api/v1/reports/monthly"): SCOPED_REPORT_READERS,
+    ("GET", "/api/v1/reports/monthly/rows"): SCOPED_REPORT_READERS,
+    ("GET", "/api/v1/reports/statistics"): SCOPED_REPORT_READERS,
+    ("GET", "/api/v1/reports/statistics/rows"): SCOPED_REPORT_READERS,
+    ("GET", "/api/v1/me/notify-preferences"): EVERY_USER,
+    ("PUT", "/api/v1/me/notify-preferences"): EVERY_USER,
+    # one's own (by staff code) or, for admins, anyone's: the service refuses others with 403
+    # (tests/notify/test_preferences.py); a made-up code is a 404 for every user
+    ("GET", "/api/v1/staff/{code}/notify-preferences"): EVERY_USER,
+    ("PUT", "/api/v1/staff/{code}/notify-preferences"): EVERY_USER,
     ("GET", "/api/v1/warnings"): WARNING_READERS,
     ("GET", "/api/v1/warnings/{warning_id}"): WARNING_READERS,
     ("POST", "/api/v1/warnings/{warning_id}/visit"): WARNING_ACTORS,
@@ -132,6 +143,11 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/me"): EVERY_USER,
     ("GET", "/api/v1/stream"): EVERY_USER,
     ("GET", "/"): PAGE,
+    ("GET", "/cutovers"): PAGE,
+    ("GET", "/assurance"): PAGE,
+    ("GET", "/drills"): PAGE,
+    ("GET", "/preferences"): PAGE,
+    ("GET", "/reports"): PAGE,
     ("GET", "/wall"): PAGE,
     ("GET", "/console"): PAGE,
     ("GET", "/incidents/{incident_id}"): PAGE,
