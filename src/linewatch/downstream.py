@@ -23,7 +23,7 @@ from linewatch.incidents.engine import IncidentChange
 from linewatch.tickets import service as tickets
 
 log = logging.getLogger("linewatch.downstream")
-CHUNK = 50  # incidents dispatched or recovered per transaction
+CHUNK = 10  # incidents dispatched or recovered per transaction
 
 
 class Downstream:
