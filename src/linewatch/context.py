@@ -141,9 +141,16 @@ class Context:
             if not self.clock.manual:
                 self.ticker = Ticker(self.on_tick)
                 self.ticker.start()
-        self.listeners = build_listeners(self.sink, self.settings, self.policy, self.clock.now, self.db)
-        for listener in [*self.listeners, *self.workers]:
-            listener.start()
+        try:
+            self.listeners = build_listeners(self.sink, self.settings, self.policy, self.clock.now, self.db)
+            for listener in [*self.listeners, *self.workers]:
+                listener.start()
+        except Exception:  # a port taken: stop the workers started above, or they outlive the failure
+            try:
+                self.stop()
+            except Exception:
+                log.exception("stopping after a failed start")
+            raise
 
     def stop(self) -> None:
         """Listeners first (no new work), then drain the pipeline."""
