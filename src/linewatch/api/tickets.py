@@ -119,7 +119,7 @@ class EscalationAck(BaseModel):
 
 @router.post("/tickets/{ticket_id}/escalations/ack")
 def acknowledge_escalation(
-    ticket_id: int,
+    ticket_id: RowId,
     body: EscalationAck,
     actor: Actor = Depends(require(*ESCALATION_TAKERS)),
     ctx: Context = Depends(get_ctx),
@@ -138,7 +138,7 @@ class SupportRequest(BaseModel):
 
 @router.post("/tickets/{ticket_id}/support", status_code=201)
 def request_support(
-    ticket_id: int,
+    ticket_id: RowId,
     body: SupportRequest,
     actor: Actor = Depends(require(*WORKERS)),
     ctx: Context = Depends(get_ctx),
