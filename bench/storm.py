@@ -217,11 +217,17 @@ def main() -> None:
     parser.add_argument("--scenarios", default="batch,single,paced,cut")
     parser.add_argument("--batch-total", type=int, default=200_000)
     parser.add_argument("--single-total", type=int, default=20_000)
+    parser.add_argument(
+        "--worker-process",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve --worker-process: dispatch and notifications in a child process (the default)",
+    )
     args = parser.parse_args()
     work = workdir()
     url = fresh_database(args.db, work)
     global LABEL
-    LABEL = f"scale {args.scale:g}, {url.split(':')[0]}"
+    LABEL = f"scale {args.scale:g}, {url.split(':')[0]}" + ("" if args.worker_process else ", one process")
     started = time.perf_counter()
     folder = build_network(args.scale, url, work)
     ports = route_ports(folder)
@@ -229,7 +235,8 @@ def main() -> None:
         f"network: scale {args.scale:g}, {len(ports):,} routed ports, "
         f"built in {time.perf_counter() - started:.1f} s on {url.split(':')[0]}"
     )
-    with server(url, work) as (port, process):
+    extra = {"LINEWATCH_WORKER_PROCESS": "1" if args.worker_process else "0"}
+    with server(url, work, extra) as (port, process):
         for name in args.scenarios.split(","):
             if name == "batch":
                 scenario_batch(port, ports, args.batch_total)

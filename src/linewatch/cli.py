@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -61,12 +62,47 @@ def serve(
     syslog_port: Annotated[
         int | None, typer.Option(help="syslog UDP/TCP port, 0 = off; env LINEWATCH_SYSLOG_PORT")
     ] = None,
+    worker_process: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker-process/--no-worker-process",
+            help="dispatch, timers and notifications in a child process; env LINEWATCH_WORKER_PROCESS",
+        ),
+    ] = None,
 ) -> None:
     """Run the API, the web UI and every listener."""
     settings = _settings(
-        host=host, port=port, db=db, policy=policy, snmp_port=snmp_port, syslog_port=syslog_port, tune_gc=True
+        host=host,
+        port=port,
+        db=db,
+        policy=policy,
+        snmp_port=snmp_port,
+        syslog_port=syslog_port,
+        worker_process=worker_process,
+        tune_gc=True,
     )
     _run(settings)
+
+
+@app.command()
+def worker() -> None:
+    """The worker process `serve --worker-process` starts (dispatch, timers, notifications): reads the
+    pipeline's incident changes on stdin, one JSON line each, and stops when stdin closes."""
+    from linewatch.context import build_context
+    from linewatch.core.runtime import freeze_long_lived
+    from linewatch.logs import configure
+    from linewatch.worker import run
+
+    # Ctrl+C in a terminal and a service manager's SIGTERM reach the whole process group: the
+    # worker drains and stops when its parent closes stdin, after the parent's own drain.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    settings = _settings()
+    configure(settings.log_format)  # type: ignore[attr-defined]
+    ctx = build_context(settings, migrate=False)  # type: ignore[arg-type]
+    if ctx.settings.tune_gc:
+        freeze_long_lived()
+    run(ctx, sys.stdin.buffer, sys.stdout.buffer)
 
 
 def _run(settings: object) -> None:

@@ -18,9 +18,11 @@ from linewatch.core.pace import Pacer
 from linewatch.core.policy import Policy, load_policy
 from linewatch.cutovers import service as cutovers
 from linewatch.cutovers.windows import PlannedWindows
+from linewatch.db import timers
 from linewatch.db.engine import Database
 from linewatch.db.migrate import upgrade
 from linewatch.downstream import Downstream, Ticker
+from linewatch.incidents.engine import IncidentChange
 from linewatch.ingest.base import PipelineSink
 from linewatch.ingest.listeners import Listener, build_listeners
 from linewatch.inventory.index import ImpactIndex
@@ -29,6 +31,7 @@ from linewatch.pipeline import INCIDENTS_CHANGED, Pipeline
 from linewatch.reports import warnings as early_warnings
 from linewatch.settings import Settings
 from linewatch.tickets.service import Env
+from linewatch.worker import WorkerProcess
 
 log = logging.getLogger("linewatch")
 # In a storm, downstream dispatch and the notify worker sleep twice as long as each unit of work
@@ -56,6 +59,7 @@ class Context:
     windows: PlannedWindows = field(init=False)  # cutover windows the alarm book consults
     scopes: AssuranceScopes = field(default_factory=AssuranceScopes)  # … and the incident book
     drill_steps: drills.StepRunner = field(init=False)  # timed drill steps, on the timers
+    worker: WorkerProcess | None = None  # `serve --worker-process`: downstream and notify run there
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.db, self.clock, self.policy, self.bus, lambda: self.index)
@@ -100,11 +104,39 @@ class Context:
         if self.pipeline.thread is not None:
             self.pipeline.rematch()
 
+    def publish_incident_changes(self, changes: list[IncidentChange]) -> None:
+        """The pipeline committed incident changes: to dispatch, here or in the worker process."""
+        (self.worker or self.downstream).publish(changes)
+
+    def notify_counts(self) -> dict[tuple[str, str], int]:
+        """Notification outcomes by channel since start (the worker process's, when there is one)."""
+        if self.worker is None:
+            return dict(self.notifier.by_channel)
+        return {(o, c): n for o, c, n in self.worker.stats.get("notify", [])}
+
+    def downstream_depths(self) -> tuple[int, int]:
+        """Incident changes waiting for dispatch, and those waiting to be retried."""
+        if self.worker is None:
+            return self.downstream.changes.qsize(), len(self.downstream.failed)
+        child = self.worker.stats.get("downstream", {})
+        return self.worker.changes.qsize() + child.get("queued", 0), child.get("retrying", 0)
+
     def on_tick(self) -> None:
         """Time moved (the ticker, or a manual clock move): time rules, then due timers, in order."""
         if self.pipeline.thread is None:
             return
         self.pipeline.tick()
+        if self.worker is not None:  # the worker process fires the other timers and sends
+            if self.clock.manual:
+                self.worker.clock_moved(self.clock.now())
+            timers.fire_due(
+                self.db.unit_of_work,
+                {drills.OWNER: self.drill_steps.on_timer},
+                self.clock.now(),
+                owners={drills.OWNER},
+            )
+            self.run_drill_steps()
+            return
         self.downstream.join()
         with self.db.unit_of_work() as session:
             early_warnings.ensure_reviews(session, self.policy, self.clock.tz, self.clock.now())
@@ -132,12 +164,17 @@ class Context:
         if self.pipeline.thread is None:
             self.db.start_checkpointer()
             self.pipeline.start()
-            self.downstream.start()
-            self.downstream.fire_timers()  # whatever fell due while the server was down
+            if self.settings.worker_process:
+                self.worker = WorkerProcess(self.settings, self.clock, self.pipeline.busy)
+                self.worker.start()  # it reconciles dispatch and fires what fell due while down
+            else:
+                self.downstream.start()
+                self.downstream.fire_timers()  # whatever fell due while the server was down
             with self.db.reading() as session:
                 self.drill_steps.recover(session, self.clock.now())
             self.run_drill_steps()
-            self.notifier.start()
+            if self.worker is None:
+                self.notifier.start()
             if not self.clock.manual:
                 self.ticker = Ticker(self.on_tick)
                 self.ticker.start()
@@ -162,6 +199,9 @@ class Context:
             self.ticker = None
         queued = self.pipeline.queue_depth
         self.pipeline.stop()
+        if self.worker is not None:  # after the pipeline: its last changes are forwarded
+            self.worker.stop()
+            self.worker = None
         self.downstream.stop()
         self.notifier.stop()
         self.db.stop_checkpointer()
@@ -179,7 +219,7 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
         upgrade(db)
     ctx = Context(settings=settings, db=db, clock=clock, policy=policy, bus=EventBus())
     ctx.bus.subscribe(INVENTORY_CHANGED, ctx.on_inventory_changed)
-    ctx.bus.subscribe(INCIDENTS_CHANGED, ctx.downstream.publish)
+    ctx.bus.subscribe(INCIDENTS_CHANGED, ctx.publish_incident_changes)
     ctx.clock.on_change(lambda _old, _new: ctx.on_tick())
     ctx.rebuild_index()
     ctx.refresh_plans()

@@ -41,6 +41,7 @@ class Downstream:
         self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0}
         self.failed: list[IncidentChange] = []  # changes whose round failed (database away): retried
         self._failed_lock = threading.Lock()
+        self.skip_owners: set[str] = set()  # timers another process fires (worker.py)
 
     def start(self) -> None:
         self.reconcile()
@@ -65,12 +66,12 @@ class Downstream:
         return {"name": self.name, "queued": self.changes.qsize(), "retrying": len(self.failed), **self.stats}
 
     def reconcile(self) -> None:
-        """At start: dispatch what should have been, recover what has been (idempotent)."""
-        with self.lock, self.db.unit_of_work() as session:
-            self.stats["dispatched"] += len(tickets.auto_dispatch(session, self.env))
-            recovered = tickets.unrecovered_incidents(session)
-            if recovered:
-                self.stats["recovered"] += tickets.recover_from_incidents(session, self.env, recovered)
+        """At start: dispatch what should have been, recover what has been (idempotent), in the
+        same paced chunks as live changes (a restart mid-storm finds hundreds undone)."""
+        with self.db.reading() as session:
+            dispatch = tickets.undispatched_incidents(session)
+            recover = tickets.unrecovered_incidents(session)
+        self._work(dispatch, sorted(recover))
 
     def retry_failed(self) -> None:
         """Hand the changes of failed rounds to the worker again (each tick: the database may be back)."""
@@ -82,7 +83,9 @@ class Downstream:
     def fire_timers(self) -> int:
         self.retry_failed()
         with self.lock:
-            fired = timers.fire_due(self.db.unit_of_work, self.handlers, self.env.clock.now())
+            fired = timers.fire_due(
+                self.db.unit_of_work, self.handlers, self.env.clock.now(), skip_owners=self.skip_owners
+            )
         self.stats["timers_fired"] += fired
         return fired
 
@@ -111,6 +114,23 @@ class Downstream:
             }
         )
         recover = sorted({c.incident_id for c in changes if c.kind in ("recovered", "impacts_changed")})
+        self._work(dispatch, recover)
+        if not self.hooks:
+            return
+        # the hooks too, CHUNK incidents at a time (a storm round brings hundreds of urgent ones)
+        by_incident: dict[int, list[IncidentChange]] = {}
+        for change in changes:
+            by_incident.setdefault(change.incident_id, []).append(change)
+        groups = list(by_incident.values())
+        for start in range(0, len(groups), CHUNK):
+            began = time.monotonic()
+            part = [change for group in groups[start : start + CHUNK] for change in group]
+            with self.lock, self.db.unit_of_work() as session:
+                for hook in self.hooks:
+                    hook(session, part)
+            self.pacer.after(began)
+
+    def _work(self, dispatch: list[int], recover: list[int]) -> None:
         # In chunks, each its own transaction, paced: a storm's round of hundreds of incidents must
         # not hold the write lock (and the interpreter) for seconds while the pipeline waits.
         for start in range(0, max(len(dispatch), len(recover)), CHUNK):
@@ -124,10 +144,6 @@ class Downstream:
                         session, self.env, recover[start : start + CHUNK]
                     )
             self.pacer.after(began)
-        if self.hooks:
-            with self.lock, self.db.unit_of_work() as session:
-                for hook in self.hooks:
-                    hook(session, changes)
 
 
 class Ticker:

@@ -31,4 +31,6 @@ class Settings(BaseSettings):
     tune_gc: bool = False  # `serve` and `demo` turn it on: freeze the start-up heap (core/runtime.py)
     # seconds a write waits for SQLite's lock / a PostgreSQL connection attempt before a 503
     db_timeout: float = 10.0
+    # `serve`: dispatch, timers and notifications in a child process (worker.py), off the ingest core
+    worker_process: bool = False
     log_format: str = "text"  # "json": one JSON object per line (request and alarm ids, no secrets)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from linewatch.db.engine import Database
 from tests.conftest import START
@@ -26,12 +27,20 @@ from tests.notify.peers import HttpReceiver
 BATCHES, SIZE = 60, 40
 
 
+@pytest.mark.parametrize("worker_process", [False, True], ids=["one-process", "worker-process"])
 def test_sigkill_mid_storm_loses_and_repeats_nothing(
-    fresh_url: str, tmp_path: Path, peer: HttpReceiver
+    fresh_url: str, tmp_path: Path, peer: HttpReceiver, worker_process: bool
 ) -> None:
-    env = {"LINEWATCH_NOTIFY": notify_config(tmp_path, peer), "LINEWATCH_POLICY": unlimited_policy(tmp_path)}
+    """With ``--worker-process`` the parent's SIGKILL leaves its worker draining while the
+    restarted server's new worker starts: the two overlap, and still nothing repeats."""
+    env = {
+        "LINEWATCH_NOTIFY": notify_config(tmp_path, peer),
+        "LINEWATCH_POLICY": unlimited_policy(tmp_path),
+        "LINEWATCH_WORKER_PROCESS": "1" if worker_process else "0",
+    }
     server = Server(fresh_url, tmp_path, env=env)
     server.start()  # the manual clock starts at START
+    assert ("worker process" in server.log.read_text()) == worker_process
     bodies = storm(BATCHES, SIZE)
     sent = Sent()
     clock = [START]

@@ -21,7 +21,7 @@ router = APIRouter(tags=["system"])
 @router.get("/readyz")
 def readiness(ctx: Context = Depends(get_ctx)) -> JSONResponse:
     """Ready = the database answers, the pipeline writer runs (its last transaction did not fail)
-    and every listener serves; 503 names what is not."""
+    every listener serves and (with `--worker-process`) the worker process runs; 503 names what is not."""
     checks: dict[str, object] = {}
     try:
         with ctx.db.reading() as session:
@@ -36,6 +36,9 @@ def readiness(ctx: Context = Depends(get_ctx)) -> JSONResponse:
     listeners = {listener.name: "ok" if listener.running else "down" for listener in ctx.listeners}
     checks["listeners"] = listeners
     ready = checks["database"] == "ok" and checks["pipeline"] == "ok" and "down" not in listeners.values()
+    if ctx.worker is not None:  # `serve --worker-process`: dispatch and notifications live there
+        checks["worker"] = "ok" if ctx.worker.running else "down"
+        ready = ready and ctx.worker.running
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
@@ -117,7 +120,7 @@ def notify_metrics(ctx: Context) -> list[str]:
     out = ["# TYPE linewatch_notify_total counter"]
     out += [
         _line("linewatch_notify_total", n, {"outcome": outcome, "channel": channel})
-        for (outcome, channel), n in sorted(ctx.notifier.by_channel.items())
+        for (outcome, channel), n in sorted(ctx.notify_counts().items())
     ]
     out += ["# TYPE linewatch_notify_outbox gauge"]
     out += [
@@ -135,12 +138,11 @@ def notify_metrics(ctx: Context) -> list[str]:
     ]
 
 
-
-
 def operations_metrics(ctx: Context) -> list[str]:
     """Rates, queue depths and lags of ingest, the pipeline, downstream and the timers: is work piling
     up anywhere? (The outbox's depth and age are in notify_metrics.)"""
     p, now = ctx.pipeline, ctx.clock.now()
+    dispatch_queued, dispatch_retrying = ctx.downstream_depths()
     out = ["# TYPE linewatch_ingest_events_per_second gauge"]
     out += [
         _line("linewatch_ingest_events_per_second", round(rate, 3), {"channel": c})
@@ -151,8 +153,8 @@ def operations_metrics(ctx: Context) -> list[str]:
         _line("linewatch_pipeline_lag_seconds", round(p.lag_seconds, 6)),
         "# TYPE linewatch_queue_depth gauge",
         _line("linewatch_queue_depth", p.queue_depth, {"queue": "pipeline"}),
-        _line("linewatch_queue_depth", ctx.downstream.changes.qsize(), {"queue": "downstream"}),
-        _line("linewatch_queue_depth", len(ctx.downstream.failed), {"queue": "downstream_retry"}),
+        _line("linewatch_queue_depth", dispatch_queued, {"queue": "downstream"}),
+        _line("linewatch_queue_depth", dispatch_retrying, {"queue": "downstream_retry"}),
     ]
     with ctx.db.reading() as session:
         timers_due = session.execute(

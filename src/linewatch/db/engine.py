@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,6 +76,68 @@ def make_engine(url: str, *, writer: bool = False, busy_timeout_seconds: float =
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
 
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: there the turn is per process only
+    fcntl = None  # type: ignore[assignment]
+
+
+class WriteTurn:
+    """SQLite writers take turns here: this process's threads on a lock, and processes on the same
+    database file (``serve`` and its worker process, a CLI import) on a file lock beside it.
+
+    SQLite's busy handler polls with sleeps of up to 100 ms, so a writer that commits many short
+    transactions (the pipeline) could starve behind another process's writers past the busy
+    timeout. The file lock is tried without blocking every millisecond or two; after the busy
+    timeout the writer goes on without it and SQLite's own busy timeout decides, so a stuck
+    process never blocks the others for good."""
+
+    def __init__(self, database_path: str | None, timeout_seconds: float) -> None:
+        self.lock = threading.RLock()
+        self.depth = 0  # changed only by the thread that holds ``lock``
+        self.timeout = timeout_seconds
+        self.fd: int | None = None
+        if database_path and fcntl is not None:
+            self.fd = os.open(database_path + "-writeturn", os.O_RDWR | os.O_CREAT, 0o600)
+            self._closer = weakref.finalize(self, os.close, self.fd)  # tests make many databases
+        self.waited_seconds = 0.0  # on other processes (diagnostics)
+
+    def __enter__(self) -> WriteTurn:
+        self.lock.acquire()
+        self.depth += 1
+        if self.depth == 1 and self.fd is not None:
+            self._take_file_lock()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.depth -= 1
+        if self.depth == 0 and self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self.lock.release()
+
+    def _take_file_lock(self) -> None:
+        assert self.fd is not None
+        started = time.monotonic()
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = time.monotonic() - started
+                if waited > self.timeout:
+                    log.warning("write turn: another process held the database for %.1f s", waited)
+                    break  # SQLite's busy timeout decides from here
+                time.sleep(pause)  # polling a lock another process holds, not timing anything
+                pause = min(pause * 2, 0.002)
+        self.waited_seconds += time.monotonic() - started
+
+    def close(self) -> None:
+        if self.fd is not None:
+            self.fd = None
+            self._closer()
+
+
 class Database:
     """One engine and its session factory; ``unit_of_work()`` is the only place that commits."""
 
@@ -86,10 +150,12 @@ class Database:
             if self.url.startswith("sqlite")
             else self.engine
         )
-        # SQLite: this process's writers take turns here. SQLite's busy handler polls with sleeps, so
-        # under four busy writer threads one could starve past the busy timeout ("database is
-        # locked") although each transaction is short; a lock hands the turn over at once.
-        self.write_turn: threading.RLock | None = threading.RLock() if self.url.startswith("sqlite") else None
+        # SQLite: writers take turns (threads and processes; see WriteTurn)
+        self.write_turn: WriteTurn | None = None
+        if self.url.startswith("sqlite"):
+            path = make_url(self.url).database
+            in_memory = not path or path == ":memory:" or "mode=memory" in self.url
+            self.write_turn = WriteTurn(None if in_memory else path, busy_timeout_seconds)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._checkpointer: threading.Thread | None = None
@@ -169,6 +235,8 @@ class Database:
 
     def dispose(self) -> None:
         self.stop_checkpointer()
+        if self.write_turn is not None:
+            self.write_turn.close()
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()

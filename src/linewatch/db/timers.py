@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from bisect import insort
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,7 +85,13 @@ class _HandlerFailed(Exception):
 
 
 def fire_due(
-    sessions: Callable[[], Any], handlers: dict[str, Handler], now: datetime, batch: int = 500
+    sessions: Callable[[], Any],
+    handlers: dict[str, Handler],
+    now: datetime,
+    batch: int = 500,
+    *,
+    owners: Collection[str] | None = None,
+    skip_owners: Collection[str] = (),
 ) -> int:
     """Fire every timer due at ``now``, oldest first (by due time, then id), up to ``batch`` per
     transaction; each timer's mark commits with its handler's effects.
@@ -98,13 +104,15 @@ def fire_due(
     row never holds back every timer after it. A database error is not the timer's fault: it
     propagates with nothing marked, and the next tick tries again. A handler may have a
     ``prefetch(session, owner_ids)`` method, called once per batch with the ids of its owners
-    there (to load them in one query).
+    there (to load them in one query). ``owners`` limits the claims to those owners' timers and
+    ``skip_owners`` leaves those owners' timers to another process (the worker process fires
+    all but the drills' timers, which must run where the pipeline is).
     """
     fired = 0
     while True:
         try:
             with sessions() as session:
-                count = _fire_batch(session, handlers, now, batch)
+                count = _fire_batch(session, handlers, now, batch, owners, skip_owners)
         except _HandlerFailed as failure:
             log.error("timer %s failed", failure.timer_id, exc_info=failure.__cause__)
             with sessions() as session:
@@ -133,14 +141,26 @@ def _claim(session: Session, ids: list[int], now: datetime) -> set[int]:
     )
 
 
-def _fire_batch(session: Session, handlers: dict[str, Handler], now: datetime, batch: int) -> int | None:
+def _fire_batch(
+    session: Session,
+    handlers: dict[str, Handler],
+    now: datetime,
+    batch: int,
+    owners: Collection[str] | None,
+    skip_owners: Collection[str],
+) -> int | None:
     """One transaction's worth; None when nothing was due."""
+    wanted = [Timer.fired_at.is_(None), Timer.due_at <= now]
+    if owners is not None:
+        wanted.append(Timer.owner.in_(list(owners)))
+    if skip_owners:
+        wanted.append(Timer.owner.not_in(list(skip_owners)))
     # PostgreSQL: rows another process is firing are skipped, not waited for (SQLite has no row
     # locks; there the write lock serialises the claims below)
     due = list(
         session.scalars(
             select(Timer)
-            .where(Timer.fired_at.is_(None), Timer.due_at <= now)
+            .where(*wanted)
             .order_by(Timer.due_at, Timer.id)
             .limit(batch)
             .with_for_update(skip_locked=True)

@@ -327,14 +327,24 @@ def _rule_matches(session: Session, rule: Any, incident: IncidentRecord) -> bool
     return (session.scalar(query) or 0) > 0
 
 
-def auto_dispatch(session: Session, env: Env, incident_ids: list[int] | None = None) -> list[Ticket]:
-    """Dispatch open incidents that an auto-dispatch rule matches and that have no ticket yet.
-    Idempotent: also run at start to catch incidents whose dispatch a crash interrupted."""
-    query = select(IncidentRecord).where(
+def _undispatched() -> Any:
+    return select(IncidentRecord).where(
         IncidentRecord.state == "open",
         IncidentRecord.planned.is_(False),
         ~exists().where(Ticket.incident_id == IncidentRecord.id),
     )
+
+
+def undispatched_incidents(session: Session) -> list[int]:
+    """Open, unplanned incidents without a ticket: what auto-dispatch may still have to do."""
+    ids = _undispatched().with_only_columns(IncidentRecord.id).order_by(IncidentRecord.id)
+    return list(session.scalars(ids))
+
+
+def auto_dispatch(session: Session, env: Env, incident_ids: list[int] | None = None) -> list[Ticket]:
+    """Dispatch open incidents that an auto-dispatch rule matches and that have no ticket yet.
+    Idempotent: also run at start to catch incidents whose dispatch a crash interrupted."""
+    query = _undispatched()
     if incident_ids is not None:
         query = query.where(IncidentRecord.id.in_(incident_ids))
     opened = []
@@ -392,9 +402,7 @@ def unrecovered_incidents(session: Session) -> list[int]:
         session.scalars(
             select(Ticket.incident_id)
             .join(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-            .where(
-                IncidentRecord.state != "open", Ticket.recovered_at.is_(None), Ticket.closed_at.is_(None)
-            )
+            .where(IncidentRecord.state != "open", Ticket.recovered_at.is_(None), Ticket.closed_at.is_(None))
             .distinct()
         )
     )
@@ -1249,6 +1257,7 @@ def _warned_first(
         if len(out) >= limit:
             break
     return out
+
 
 def get_ticket(session: Session, env: Env, actor: Actor, ticket_id: int) -> dict[str, Any]:
     return ticket_dicts(session, env, [_visible(session, actor, ticket_id)], with_events=True)[0]
