@@ -153,6 +153,7 @@ class WorkerProcess:
         log.info("worker process %d started", process.pid)
 
     def _read(self, process: subprocess.Popen[bytes]) -> None:
+        """The child's counters until its stdout closes; then, unless we are stopping, a successor."""
         assert process.stdout is not None
         for line in process.stdout:
             try:
@@ -160,37 +161,43 @@ class WorkerProcess:
                 self.stats_at = time.monotonic()
             except ValueError:
                 log.warning("worker process wrote a line that is not JSON: %r", line[:200])
+        code = process.wait()
+        if self._stopping:
+            return
+        log.error("worker process %d exited (%s); restarting it", process.pid, code)
+        time.sleep(RESTART_DELAY_SECONDS)  # no restart loop faster than this; not timing anything
+        if not self._stopping:
+            self.restarts += 1
+            self._spawn()  # the new child reconciles from the database
 
     def _forward(self) -> None:
         while True:
             try:
-                changes = self.changes.get(timeout=PULSE_SECONDS)
+                item = self.changes.get(timeout=PULSE_SECONDS)
             except queue.Empty:
                 if not self.ingest_busy():
                     continue
-                changes = []  # a pulse: ingest is busy although no incident changed
-            if changes is None:
+                item = []  # a pulse: ingest is busy although no incident changed
+            if item is None:
                 break
-            while not self._write(encode(changes, self.ingest_busy())):
+            line = encode(item, self.ingest_busy())
+            while not self._write(line):  # the child died: its successor (see _read) takes it
                 if self._stopping:
                     return
-                time.sleep(RESTART_DELAY_SECONDS)  # backing off before a restart, not timing anything
-                self.restarts += 1
-                self._spawn()  # the new child reconciles from the database, then takes these
-        if self.process is not None and self.process.stdin is not None:
-            self.process.stdin.close()
+                time.sleep(RESTART_DELAY_SECONDS)  # waiting for the restart, not timing anything
+        process = self.process
+        if process is not None and process.stdin is not None:
+            process.stdin.close()
 
     def _write(self, line: bytes) -> bool:
         process = self.process
         if process is None or process.stdin is None or process.poll() is not None:
-            log.error("worker process is gone (exit %s); restarting it", process and process.returncode)
             return False
         try:
             process.stdin.write(line)
             process.stdin.flush()
             return True
-        except (BrokenPipeError, OSError):
-            log.error("worker process stopped reading; restarting it")
+        except (BrokenPipeError, OSError, ValueError):  # ValueError: stdin already closed
             return False
 
 
