@@ -144,4 +144,3 @@ def test_sqlite_locked_away_answers_503_then_recovers(tmp_path: Path) -> None:
         if server.proc and server.proc.poll() is None:
             server.kill()
     _check(url, bodies, sender)
-

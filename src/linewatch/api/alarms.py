@@ -103,7 +103,7 @@ def ingest(ctx: Context, channel: str, remote: str, items: list[Any], normalise:
                 )
     outcomes = ctx.pipeline.submit(channel, events)
     alarm_ids = sorted({o.alarm_id for o in outcomes if o.alarm_id is not None})
-    log.info(
+    (log.warning if rejected else log.info)(
         "stored %d events (%d rejected) from %s",
         len(outcomes),
         len(rejected),
