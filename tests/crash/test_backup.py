@@ -48,7 +48,10 @@ def empty_target(fresh_url: str, tmp_path: Path) -> Iterator[str]:
 def test_backup_while_serving_then_restore_gives_the_same_data(
     fresh_url: str, empty_target: str, tmp_path: Path
 ) -> None:
-    server = Server(fresh_url, tmp_path)
+    # One process: the storm's dispatch is done moments after its answers, before the backup. (With
+    # the worker process it may still be going on, and the state after the stop would hold more
+    # than the backup: a difference of timing, not of the backup.)
+    server = Server(fresh_url, tmp_path, env={"LINEWATCH_WORKER_PROCESS": "0"})
     server.start()
     try:
         bodies = storm(10, 30)
@@ -69,7 +72,7 @@ def test_backup_while_serving_then_restore_gives_the_same_data(
     done = linewatch("restore", str(backup), "--db", empty_target)
     assert done.returncode == 0, done.stderr
     after = tables(empty_target)
-    assert after == before
+    assert after == before, [name for name in before if before[name] != after.get(name)]
     assert len(after["alarm_event"]) == sum(len(b) for b in bodies) and after["ticket"], (
         "too little to compare"
     )
