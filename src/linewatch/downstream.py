@@ -23,7 +23,8 @@ from linewatch.incidents.engine import IncidentChange
 from linewatch.tickets import service as tickets
 
 log = logging.getLogger("linewatch.downstream")
-CHUNK = 10  # incidents dispatched or recovered per transaction
+CHUNK = 10  # incidents dispatched or recovered per transaction, at most
+TRANSACTION_SECONDS = 0.1  # fewer per transaction when one takes longer: the pipeline waits for it
 
 
 class Downstream:
@@ -42,6 +43,7 @@ class Downstream:
         self.failed: list[IncidentChange] = []  # changes whose round failed (database away): retried
         self._failed_lock = threading.Lock()
         self.skip_owners: set[str] = set()  # timers another process fires (worker.py)
+        self.chunk = CHUNK  # incidents per transaction now (see _took)
 
     def start(self) -> None:
         self.reconcile()
@@ -117,33 +119,49 @@ class Downstream:
         self._work(dispatch, recover)
         if not self.hooks:
             return
-        # the hooks too, CHUNK incidents at a time (a storm round brings hundreds of urgent ones)
+        # the hooks too, a few incidents at a time (a storm round brings hundreds of urgent ones)
         by_incident: dict[int, list[IncidentChange]] = {}
         for change in changes:
             by_incident.setdefault(change.incident_id, []).append(change)
         groups = list(by_incident.values())
-        for start in range(0, len(groups), CHUNK):
+        start = 0
+        while start < len(groups):
+            size = self.chunk
             began = time.monotonic()
-            part = [change for group in groups[start : start + CHUNK] for change in group]
+            part = [change for group in groups[start : start + size] for change in group]
             with self.lock, self.db.unit_of_work() as session:
                 for hook in self.hooks:
                     hook(session, part)
-            self.pacer.after(began)
+            self._took(began)
+            start += size
 
     def _work(self, dispatch: list[int], recover: list[int]) -> None:
         # In chunks, each its own transaction, paced: a storm's round of hundreds of incidents must
         # not hold the write lock (and the interpreter) for seconds while the pipeline waits.
-        for start in range(0, max(len(dispatch), len(recover)), CHUNK):
+        start = 0
+        while start < max(len(dispatch), len(recover)):
+            size = self.chunk
             began = time.monotonic()
             with self.lock, self.db.unit_of_work() as session:
-                if dispatch[start : start + CHUNK]:
-                    done = tickets.auto_dispatch(session, self.env, dispatch[start : start + CHUNK])
+                if dispatch[start : start + size]:
+                    done = tickets.auto_dispatch(session, self.env, dispatch[start : start + size])
                     self.stats["dispatched"] += len(done)
-                if recover[start : start + CHUNK]:
+                if recover[start : start + size]:
                     self.stats["recovered"] += tickets.recover_from_incidents(
-                        session, self.env, recover[start : start + CHUNK]
+                        session, self.env, recover[start : start + size]
                     )
-            self.pacer.after(began)
+            self._took(began)
+            start += size
+
+    def _took(self, began: float) -> None:
+        """After a transaction: size the next one so it holds the write lock about TRANSACTION_SECONDS
+        (big incidents at scale take far longer each than small ones), then give way to ingest."""
+        took = time.monotonic() - began
+        if took > TRANSACTION_SECONDS and self.chunk > 1:
+            self.chunk = max(1, self.chunk // 2)
+        elif took < TRANSACTION_SECONDS / 4 and self.chunk < CHUNK:
+            self.chunk += 1
+        self.pacer.after(began)
 
 
 class Ticker:
