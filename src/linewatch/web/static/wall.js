@@ -451,8 +451,10 @@
   (async () => {
     await Promise.all([LW.syncClock(), loadInventory()]);
     resetRegions();
-    await Promise.all([refresh(), countUnmatched()]);
+    // the stream's first hello asks for the full read (a resync): it covers everything up to the
+    // hello and the stream everything after; reading before it too read the whole list twice
     live({ resync: onResync, incidents: onIncidents, alarms: onAlarms, ack: onAck });
+    setTimeout(() => { if (state.seen === null && !running) { soon(); unmatchedSoon(); } }, 3000);  // no stream: draw anyway
     tick();
     setInterval(tick, 1000);
     setInterval(LW.syncClock, 60000);
