@@ -45,6 +45,10 @@ FRAME_PROBE = """() => {
     .observe({ type: "longtask", buffered: false });
 }"""
 
+# request → response end of the page's incident reads (the server's share of an update)
+RESOURCES = """() => performance.getEntriesByType("resource")
+  .filter((e) => e.name.includes("/api/v1/incidents")).map((e) => e.responseEnd - e.startTime)"""
+
 
 def fmt(values: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.1f} ms" for k, v in values.items())
@@ -157,6 +161,12 @@ def main() -> None:
             rows = page.locator("#incident-rows tr").count()
             print(f"open incidents on the wall: {open_count:,} ({rows} rows drawn)")
             print(f"initial render (navigation → wall drawn): {ready:.0f} ms")
+            reads = page.evaluate(RESOURCES)
+            print(
+                f"  of which incident reads: {len(reads)} requests, {sum(reads):.0f} ms in all "
+                f"(longest {max(reads, default=0):.0f} ms)"
+            )
+            page.evaluate("performance.clearResourceTimings()")
 
             page.evaluate(FRAME_PROBE)
             page.wait_for_timeout(1000)  # idle frames: the baseline
@@ -184,6 +194,7 @@ def main() -> None:
             applies = page.evaluate("window.LW_WALL.stats.applies")
             after = page.evaluate("window.LW_WALL.incidents.length")
             rereads = page.evaluate("window.LW_WALL.stats.reread || []")
+            burst_reads = page.evaluate(RESOURCES)
             api_open = open_incidents(port)
             drawn = page.locator("#incident-rows tr").count()
             print(
@@ -197,6 +208,7 @@ def main() -> None:
                 if rereads
                 else "re-reads during the burst: not recorded by this wall.js"
             )
+            print(f"  incident reads in the burst: {len(burst_reads)}: {fmt(percentiles(burst_reads))}")
             print(
                 f"update apply (event → redrawn): {len(applies)} applies: {fmt(percentiles(applies))}, "
                 f"max {max(applies, default=0):.0f} ms"

@@ -413,6 +413,9 @@
       for (const alert of state.alerts.slice()) if (!byId.has(alert.id)) settle(alert.id);
       render(since);
     } catch (e) {
+      // what this re-read was to apply is not lost: the next one reads everything again
+      needFull = true;
+      setTimeout(soon, FULL_MS);
       LW.toast(t("failed") + ": " + e.message, true);
     }
   }
