@@ -84,6 +84,7 @@ def assert_wall_agrees_with_the_api(wall: Any, live: Live) -> list[dict[str, Any
     wall.wait_for_function(
         "ids => JSON.stringify(window.LW_WALL.incidents.map((i) => i.id)) === ids",
         arg=json.dumps(order, separators=(",", ":")),
+        timeout=20000,  # a shared CI box: the wall catches up in a few refreshes of ~100 ms each
     )
     expect(wall.locator("#open-count")).to_have_text(f"({len(incidents)})")
     levels = Counter(inc["level"] for inc in incidents)
@@ -141,7 +142,7 @@ def test_a_burst_on_a_full_wall_rereads_only_what_changed_and_keeps_order_and_co
         batch += [{**a, "severity": "cleared"} for a in cleared]
         live.alarms(*batch)
     live.ctx.settle()
-    expect(wall.locator("body")).to_have_attribute("data-last-event", str(hub.last_id))
+    expect(wall.locator("body")).to_have_attribute("data-last-event", str(hub.last_id), timeout=20000)
     after = assert_wall_agrees_with_the_api(wall, live)
     opened = {i["id"] for i in after} - {i["id"] for i in before}
     recovered = {i["id"] for i in before} - {i["id"] for i in after}
@@ -153,7 +154,7 @@ def test_a_burst_on_a_full_wall_rereads_only_what_changed_and_keeps_order_and_co
             named |= {c["incident_id"] for c in event.data["changes"]}
         elif event.id > mark and event.name == "alarms":
             named |= set(event.data["incidents"])
-    wall.wait_for_function("() => window.LW_WALL.stats.pending === null")
+    wall.wait_for_function("() => window.LW_WALL.stats.pending === null", timeout=20000)
     rereads = wall.evaluate("window.LW_WALL.stats.reread")
     assert "all" not in rereads  # no re-read of all the open incidents while the burst lasted
     reread = [i for part in rereads for i in part]
