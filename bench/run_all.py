@@ -64,7 +64,7 @@ BENCHES = [
     Bench("replay_pcic", "2", [], ["--realtime-seconds", "30", "--no-yardstick"]),
     Bench("tickets_day", "3", ["--tickets", "10000"], ["--tickets", "500", "--hours", "4"], pg=True),
     Bench("notify_storm", "4", ["--e2e", "10000"], ["--requests", "10000", "--e2e", "1000"]),
-    Bench("wall", "5", [], ["--alarms", "1000"]),
+    Bench("wall", "5", ["--pace", "0.1"], ["--alarms", "1000", "--pace", "0.1"]),
     Bench("monthly_report", "7", ["--scale", "100"], ["--scale", "1"], pg=True),
     Bench("soak", "8", ["--minutes", "60"], ["--minutes", "3"]),
 ]

@@ -11,7 +11,12 @@ at scale 3; then opens /wall in Debian's Chromium (Playwright) and measures:
 - initial render: navigation start → the wall drawn with every open incident counted;
 - update apply: stream event received → the wall redrawn with the change, per applied update,
   while a burst of ``--burst`` new alarms (in batches of 5) and acknowledgements arrives;
-- frame times: requestAnimationFrame deltas and long tasks (>50 ms) during the burst.
+- frame times: requestAnimationFrame deltas and long tasks (>50 ms) during the burst;
+- what the wall re-read during the burst (everything, or the incidents the stream named), and
+  whether it then counts what the API says is open.
+
+``--pace`` spreads the burst (seconds between batches): at 0 the 40 batches arrive within a
+second and coalesce into a few updates; at 0.1 the wall applies dozens of updates one by one.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import build_network, fresh_database, percentiles, request, server, workdir
+from common import build_network, figure, fresh_database, percentiles, request, server, workdir
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "bench-password-1"
@@ -39,6 +44,10 @@ FRAME_PROBE = """() => {
   new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
     .observe({ type: "longtask", buffered: false });
 }"""
+
+# request → response end of the page's incident reads (the server's share of an update)
+RESOURCES = """() => performance.getEntriesByType("resource")
+  .filter((e) => e.name.includes("/api/v1/incidents")).map((e) => e.responseEnd - e.startTime)"""
 
 
 def fmt(values: dict[str, float]) -> str:
@@ -74,6 +83,10 @@ def main() -> None:
     parser.add_argument("--alarms", type=int, default=5000, help="open alarms to seed")
     parser.add_argument("--unmatched", type=int, default=200)
     parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--pace", type=float, default=0.0, help="seconds between the burst's batches")
+    parser.add_argument(
+        "--cpu-throttle", type=float, default=1, help="Chromium CPU slowdown (4 = a wall PC 4× slower)"
+    )
     parser.add_argument("--db", default=None)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -132,6 +145,9 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args_)
             page = browser.new_context(viewport={"width": 1920, "height": 1080}, base_url=base).new_page()
             page.set_default_timeout(120_000)
+            if args.cpu_throttle > 1:  # DevTools' CPU throttling: the page's work runs N times slower
+                cdp = page.context.new_cdp_session(page)
+                cdp.send("Emulation.setCPUThrottlingRate", {"rate": args.cpu_throttle})
             page.goto("/login")
             page.fill("input[name=username]", "wall")
             page.fill("input[name=password]", PASSWORD)
@@ -145,14 +161,22 @@ def main() -> None:
             rows = page.locator("#incident-rows tr").count()
             print(f"open incidents on the wall: {open_count:,} ({rows} rows drawn)")
             print(f"initial render (navigation → wall drawn): {ready:.0f} ms")
+            reads = page.evaluate(RESOURCES)
+            print(
+                f"  of which incident reads: {len(reads)} requests, {sum(reads):.0f} ms in all "
+                f"(longest {max(reads, default=0):.0f} ms)"
+            )
+            page.evaluate("performance.clearResourceTimings()")
 
             page.evaluate(FRAME_PROBE)
             page.wait_for_timeout(1000)  # idle frames: the baseline
             idle = page.evaluate("window.__frames.splice(0)")
-            page.evaluate("window.LW_WALL.stats.applies = []; window.__long = []")
+            page.evaluate("const s = window.LW_WALL.stats; s.applies = []; s.reread = []; window.__long = []")
             t0 = time.perf_counter()
             acked = 0
             for i in range(0, len(burst), 5):
+                if i and args.pace:
+                    time.sleep(args.pace)
                 ids = post(port, [alarm(*k) for k in burst[i : i + 5]])
                 if i % 20 == 0 and ids:
                     status, _ = request(port, "POST", f"/api/v1/alarms/{ids[0]}/ack", {})
@@ -169,10 +193,22 @@ def main() -> None:
             long_tasks = page.evaluate("window.__long")
             applies = page.evaluate("window.LW_WALL.stats.applies")
             after = page.evaluate("window.LW_WALL.incidents.length")
+            rereads = page.evaluate("window.LW_WALL.stats.reread || []")
+            burst_reads = page.evaluate(RESOURCES)
+            api_open = open_incidents(port)
+            drawn = page.locator("#incident-rows tr").count()
             print(
                 f"burst: {len(burst)} alarms in batches of 5 + {acked} acks, sent in {sent:.1f} s; "
-                f"open incidents now {after:,}"
+                f"open incidents now {after:,} on the wall, {api_open:,} by the API"
             )
+            named = [r for r in rereads if r != "all"]
+            print(
+                f"re-reads during the burst: {sum(r == 'all' for r in rereads)} of everything, "
+                f"{len(named)} by ids ({sum(len(r) for r in named)} incidents); {drawn} rows drawn"
+                if rereads
+                else "re-reads during the burst: not recorded by this wall.js"
+            )
+            print(f"  incident reads in the burst: {len(burst_reads)}: {fmt(percentiles(burst_reads))}")
             print(
                 f"update apply (event → redrawn): {len(applies)} applies: {fmt(percentiles(applies))}, "
                 f"max {max(applies, default=0):.0f} ms"
@@ -186,6 +222,14 @@ def main() -> None:
                 f"long tasks (>50 ms) during burst: {len(long_tasks)}, total {sum(long_tasks):.0f} ms, "
                 f"longest {max(long_tasks, default=0):.0f} ms"
             )
+            label = f"{open_count:,} open, burst of {len(burst)}"
+            label += f" paced {args.pace:g} s" if args.pace else ""
+            label += f", CPU ÷{args.cpu_throttle:g}" if args.cpu_throttle > 1 else ""
+            p95 = percentiles(applies)["p95"]
+            figure(f"wall update apply p95 ({label})", p95, "ms", 1000, higher_is_better=False)
+            longest = max(long_tasks, default=0)
+            figure(f"wall longest task in the burst ({label})", longest, "ms", 200, higher_is_better=False)
+            figure(f"wall frames over 50 ms in the burst ({label})", sum(f > 50 for f in frames), "frames")
             heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize / 1048576 : 0")
             print(f"JS heap: {heap:.0f} MiB")
             browser.close()

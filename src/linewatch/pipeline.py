@@ -45,6 +45,16 @@ BUSY_ATTEMPTS = 3  # each waits the database's busy timeout
 ALARMS_STORED = "alarms.stored"
 
 
+@dataclass(frozen=True, slots=True)
+class StoredAlarms:
+    """What ``ALARMS_STORED`` carries: the alarms a round stored and the open incidents their
+    changes touched — an alarm joining or leaving an incident without changing its impact makes
+    no incident change, yet the live views show the incident's alarms (decision 100)."""
+
+    alarm_ids: list[int]
+    incident_ids: list[int]
+
+
 def _is_busy(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "locked" in text or "busy" in text
@@ -67,6 +77,7 @@ class _Round:
     incident_changes: list[IncidentChange]
     started: float
     epoch: int  # which load of the books it was built on
+    touched: list[int]  # incidents the round's alarm changes belong to, for the live views
 
 
 @dataclass
@@ -229,6 +240,7 @@ class Pipeline:
         batch = Batch()
         results: list[Any] = []
         incident_changes: list[IncidentChange] = []
+        touched: dict[int, None] = {}  # ordered set
         try:
             for job in jobs:
                 now = self.clock.now()
@@ -248,6 +260,7 @@ class Pipeline:
                     changes = self.alarms.rematch(index, batch)
                 if changes:
                     incident_changes += self.incidents.apply(changes, index, now, batch)
+                    touched.update((c.alarm.incident_id, None) for c in changes if c.alarm.incident_id)
                 if job.kind == "tick":
                     self.incidents.release_planned(now, index, batch, incident_changes)
                     self.incidents.relevel(now, index, batch, incident_changes)
@@ -257,7 +270,7 @@ class Pipeline:
             return
         # Overlap: while the committer writes this round (the driver releases the GIL), the next
         # round is applied to the books here. The bounded queue keeps at most two rounds in flight.
-        self.rounds.put(_Round(jobs, results, batch, incident_changes, started, self.epoch))
+        self.rounds.put(_Round(jobs, results, batch, incident_changes, started, self.epoch, list(touched)))
 
     def _commit_loop(self) -> None:
         while True:
@@ -300,7 +313,9 @@ class Pipeline:
         self.last_commit_seconds = time.perf_counter() - done.started
         self.lag_seconds = time.monotonic() - min(job.queued_at for job in jobs)
         # publish before answering: a sender that waits for downstream work then finds it queued
-        self.bus.publish(ALARMS_STORED, [o.alarm_id for r in done.results if isinstance(r, list) for o in r])
+        results = [o for r in done.results if isinstance(r, list) for o in r]
+        stored = [o.alarm_id for o in results if o.alarm_id is not None]
+        self.bus.publish(ALARMS_STORED, StoredAlarms(stored, done.touched))
         if done.incident_changes:
             self.bus.publish(INCIDENTS_CHANGED, done.incident_changes)
         for job, result in zip(jobs, done.results, strict=True):

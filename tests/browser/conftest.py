@@ -117,12 +117,19 @@ def serve(app: Any) -> Iterator[str]:
         thread.join(timeout=20)
 
 
+@contextmanager
+def running(ctx: Context) -> Iterator[Live]:
+    """Linewatch on ``ctx`` as a real HTTP server, with an admin API client."""
+    _chromium_or_skip()
+    app = create_app(ctx)
+    with serve(app) as url, httpx.Client(base_url=url, headers=ADMIN, timeout=10) as http:
+        yield Live(url, ctx, http, app)
+
+
 @pytest.fixture
 def live(small: Context) -> Iterator[Live]:
-    _chromium_or_skip()
-    app = create_app(small)
-    with serve(app) as url, httpx.Client(base_url=url, headers=ADMIN, timeout=10) as http:
-        yield Live(url, small, http, app)
+    with running(small) as instance:
+        yield instance
 
 
 @pytest.fixture(scope="session")

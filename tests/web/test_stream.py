@@ -149,3 +149,22 @@ def test_incidents_by_ids_for_live_pages(small: Context, client: Any) -> None:
     for bad in ("x", "1,,a", ",".join(["1"] * 1001)):
         response = client.get(f"/api/v1/incidents?ids={bad}", headers=ADMIN)
         assert response.status_code == 400 and "ids" in response.json()["error"], bad
+
+
+def test_an_alarm_event_names_the_incidents_its_alarms_joined(server: Server) -> None:
+    """A second alarm on a port already down joins its incident without changing what it hurts:
+    no incident event; the alarm event names the incident, so a wall re-reads just that one."""
+    server.post_alarm()
+    [opened] = [e for e in server.hub.ring if e.name == "incidents"]
+    incident = opened.data["changes"][0]["incident_id"]
+    seen = server.hub.last_id
+    server.post_alarm(type="ETH_LOS", severity="major")
+    server.post_alarm(ne="UNKNOWN-NE", object="x")  # matches nothing: no incident to name
+    after = [e for e in server.hub.ring if e.id > seen]
+    assert [e.name for e in after] == ["alarms", "alarms"]
+    joined, unmatched = after
+    assert joined.data["incidents"] == [incident]
+    assert len(joined.data["ids"]) == 1 and joined.data["ids"][0] not in opened.data.get("ids", [])
+    assert unmatched.data["incidents"] == []
+    frames = server.frames(3, last_event_id=seen)
+    assert frames[1]["data"]["incidents"] == [incident]  # on the wire for wide roles

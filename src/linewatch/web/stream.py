@@ -27,7 +27,7 @@ from linewatch.api.deps import user_actor
 from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import Actor
-from linewatch.pipeline import ALARMS_STORED, INCIDENTS_CHANGED
+from linewatch.pipeline import ALARMS_STORED, INCIDENTS_CHANGED, StoredAlarms
 
 ALARMS_ACKED = "alarms.acked"
 RING_SIZE = 2000
@@ -85,8 +85,9 @@ class LiveHub:
         ]
         self.add("incidents", {"kind": "incidents", "changes": items})
 
-    def on_alarms(self, ids: Any) -> None:
-        self.add("alarms", {"kind": "alarms", "ids": [i for i in ids if i is not None]})
+    def on_alarms(self, stored: StoredAlarms) -> None:
+        # the incidents too: a wall re-reads just those instead of everything (decision 100)
+        self.add("alarms", {"kind": "alarms", "ids": stored.alarm_ids, "incidents": stored.incident_ids})
 
     def on_acked(self, payload: Any) -> None:
         self.add("ack", {"kind": "ack", **dict(payload)})
