@@ -141,15 +141,32 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def peak_rss_mib(pid: int | None = None) -> float:
+    """Peak RSS of this process, or of ``pid`` and its children (`serve`'s worker process) summed."""
     if pid is None:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return sum(_status_mib(p, "VmHWM:") for p in [pid, *children(pid)])
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _status_mib(pid: int, field: str) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def rss_mib(pid: int) -> float:
+    """RSS now of ``pid`` and its children (`serve`'s worker process)."""
+    return sum(_status_mib(p, "VmRSS:") for p in [pid, *children(pid)])
 
 
 def workdir() -> Path:

@@ -22,7 +22,6 @@ import http.client
 import random
 import threading
 import time
-from pathlib import Path
 
 from common import (
     TOKEN,
@@ -32,18 +31,12 @@ from common import (
     percentiles,
     request,
     route_ports,
+    rss_mib,
     server,
     workdir,
 )
 
 TYPES = ["LOS", "ETH_LOS", "LINK_DOWN", "MS_AIS"]
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 class Soak:

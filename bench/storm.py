@@ -233,7 +233,8 @@ def main() -> None:
     ports = route_ports(folder)
     print(
         f"network: scale {args.scale:g}, {len(ports):,} routed ports, "
-        f"built in {time.perf_counter() - started:.1f} s on {url.split(':')[0]}; server log {work / 'server.log'}"
+        f"built in {time.perf_counter() - started:.1f} s on {url.split(':')[0]}; "
+        f"server log {work / 'server.log'}"
     )
     extra = {"LINEWATCH_WORKER_PROCESS": "1" if args.worker_process else "0"}
     with server(url, work, extra) as (port, process):
