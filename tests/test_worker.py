@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -185,3 +186,19 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
     except FileNotFoundError:
         return True
+
+
+def test_downstream_transactions_shrink_when_slow_and_grow_back_when_quick(small) -> None:  # type: ignore[no-untyped-def]
+    """Decision 98: about 0.1 s of write lock per transaction, 1–10 incidents."""
+    from linewatch.downstream import CHUNK, TRANSACTION_SECONDS
+
+    downstream = small.downstream
+    assert downstream.chunk == 1
+    for expected in (2, 4, 8, CHUNK, CHUNK):
+        downstream._took(time.monotonic())  # a quick transaction
+        assert downstream.chunk == expected
+    downstream._took(time.monotonic() - 3 * TRANSACTION_SECONDS)  # one that held the lock too long
+    assert downstream.chunk == CHUNK // 2
+    for _ in range(5):
+        downstream._took(time.monotonic() - 3 * TRANSACTION_SECONDS)
+    assert downstream.chunk == 1

@@ -43,7 +43,7 @@ class Downstream:
         self.failed: list[IncidentChange] = []  # changes whose round failed (database away): retried
         self._failed_lock = threading.Lock()
         self.skip_owners: set[str] = set()  # timers another process fires (worker.py)
-        self.chunk = CHUNK  # incidents per transaction now (see _took)
+        self.chunk = 1  # incidents per transaction now: from one, doubling while quick (see _took)
 
     def start(self) -> None:
         self.reconcile()
@@ -160,7 +160,7 @@ class Downstream:
         if took > TRANSACTION_SECONDS and self.chunk > 1:
             self.chunk = max(1, self.chunk // 2)
         elif took < TRANSACTION_SECONDS / 4 and self.chunk < CHUNK:
-            self.chunk += 1
+            self.chunk = min(CHUNK, self.chunk * 2)
         self.pacer.after(began)
 
 
