@@ -202,3 +202,31 @@ def test_downstream_transactions_shrink_when_slow_and_grow_back_when_quick(small
     for _ in range(5):
         downstream._took(time.monotonic() - 3 * TRANSACTION_SECONDS)
     assert downstream.chunk == 1
+
+
+def test_the_pipelines_commit_goes_ahead_of_other_writers_waiting_for_their_turn(tmp_path: Path) -> None:
+    """Three processes' turns (three open files): one writing, the pipeline's committer (urgent)
+    waiting, then another writer arriving — the committer goes next, then the other."""
+    import threading
+
+    path = str(tmp_path / "x.db")
+    busy, committer, other = (WriteTurn(path, timeout_seconds=30) for _ in range(3))
+    order: list[str] = []
+
+    def enter(turn: WriteTurn, name: str, urgent: bool) -> None:
+        turn.acquire(urgent)
+        order.append(name)
+        turn.release()
+
+    busy.acquire()
+    first = threading.Thread(target=enter, args=(committer, "committer", True))
+    first.start()
+    wait_until(lambda: not _file_lock_free(path + "-writeturn-urgent"), 10, "the committer to queue")
+    second = threading.Thread(target=enter, args=(other, "other", False))
+    second.start()
+    busy.release()
+    first.join()
+    second.join()
+    assert order == ["committer", "other"]
+    for turn in (busy, committer, other):
+        turn.close()

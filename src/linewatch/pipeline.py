@@ -289,7 +289,7 @@ class Pipeline:
         try:
             for attempt in range(1, BUSY_ATTEMPTS + 1):
                 try:
-                    with self.db.unit_of_work() as session:
+                    with self.db.unit_of_work(urgent=True) as session:
                         done.batch.flush(session)
                     break
                 except OperationalError as exc:

@@ -90,52 +90,92 @@ class WriteTurn:
     transactions (the pipeline) could starve behind another process's writers past the busy
     timeout. The file lock is tried without blocking every millisecond or two; after the busy
     timeout the writer goes on without it and SQLite's own busy timeout decides, so a stuck
-    process never blocks the others for good."""
+    process never blocks the others for good.
+
+    Ingest first: a writer entering with ``urgent`` (the pipeline's committer) holds a shared lock
+    on a second file while it waits; other writers do not start while anyone holds it."""
 
     def __init__(self, database_path: str | None, timeout_seconds: float) -> None:
         self.lock = threading.RLock()
         self.depth = 0  # changed only by the thread that holds ``lock``
         self.timeout = timeout_seconds
         self.fd: int | None = None
+        self.urgent_fd: int | None = None
         if database_path and fcntl is not None:
             self.fd = os.open(database_path + "-writeturn", os.O_RDWR | os.O_CREAT, 0o600)
-            self._closer = weakref.finalize(self, os.close, self.fd)  # tests make many databases
+            self.urgent_fd = os.open(database_path + "-writeturn-urgent", os.O_RDWR | os.O_CREAT, 0o600)
+            # tests make many databases: the files close with the object
+            self._closer = weakref.finalize(self, _close_all, (self.fd, self.urgent_fd))
         self.waited_seconds = 0.0  # on other processes (diagnostics)
 
-    def __enter__(self) -> WriteTurn:
+    def acquire(self, urgent: bool = False) -> None:
+        """``urgent``: ahead of the other processes' writers (the pipeline's commits)."""
         self.lock.acquire()
         self.depth += 1
         if self.depth == 1 and self.fd is not None:
-            self._take_file_lock()
-        return self
+            try:
+                self._take_file_lock(urgent)
+            except BaseException:
+                self.depth -= 1
+                self.lock.release()
+                raise
 
-    def __exit__(self, *_exc: object) -> None:
+    def release(self) -> None:
         self.depth -= 1
         if self.depth == 0 and self.fd is not None:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
         self.lock.release()
 
-    def _take_file_lock(self) -> None:
-        assert self.fd is not None
+    def __enter__(self) -> WriteTurn:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+    def _take_file_lock(self, urgent: bool) -> None:
+        assert self.fd is not None and self.urgent_fd is not None
         started = time.monotonic()
+        if urgent:
+            fcntl.flock(self.urgent_fd, fcntl.LOCK_SH)  # others wait until we are in
         pause = 0.0005
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
+        try:
+            while True:
+                if urgent or self._nobody_urgent():
+                    try:
+                        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        pass
                 waited = time.monotonic() - started
                 if waited > self.timeout:
                     log.warning("write turn: another process held the database for %.1f s", waited)
                     break  # SQLite's busy timeout decides from here
                 time.sleep(pause)  # polling a lock another process holds, not timing anything
                 pause = min(pause * 2, 0.002)
+        finally:
+            if urgent:
+                fcntl.flock(self.urgent_fd, fcntl.LOCK_UN)
         self.waited_seconds += time.monotonic() - started
+
+    def _nobody_urgent(self) -> bool:
+        assert self.urgent_fd is not None
+        try:
+            fcntl.flock(self.urgent_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(self.urgent_fd, fcntl.LOCK_UN)
+        return True
 
     def close(self) -> None:
         if self.fd is not None:
-            self.fd = None
+            self.fd = self.urgent_fd = None
             self._closer()
+
+
+def _close_all(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 class Database:
@@ -166,13 +206,19 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
+    def unit_of_work(self, *, urgent: bool = False) -> Iterator[Session]:
+        """One write transaction. ``urgent`` (the pipeline's commits): on SQLite, ahead of the
+        other processes' writers waiting for their turn (``WriteTurn``)."""
         if self.write_turn is None:
             with self._transaction() as session:
                 yield session
         else:
-            with self.write_turn, self._transaction() as session:
-                yield session
+            self.write_turn.acquire(urgent)
+            try:
+                with self._transaction() as session:
+                    yield session
+            finally:
+                self.write_turn.release()
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
