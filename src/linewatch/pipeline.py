@@ -157,10 +157,20 @@ class Pipeline:
     # ------------------------------------------------------------------ submitting
     def submit(self, channel: str, events: list[AlarmEvent], timeout: float = 60) -> list[Outcome]:
         """Store and process events; returns once they are durable. Raises :class:`Unavailable`."""
+        return self.enqueue(channel, events).result(timeout=timeout)
+
+    def enqueue(self, channel: str, events: list[AlarmEvent]) -> Future[list[Outcome]]:
+        """:meth:`submit` without waiting: the future resolves once the events are durable (or
+        fails with :class:`Unavailable`). The HTTP edge awaits it on its event loop."""
         if not events:
-            return []
+            done: Future[list[Outcome]] = Future()
+            done.set_result([])
+            return done
+        if self.thread is None:
+            raise Unavailable("the pipeline is not running")
         job = _Job("events", channel=channel, events=events, received_at=self.clock.now())
-        return self._wait(job, timeout)
+        self.jobs.put(job)
+        return job.future
 
     def manual_clear(self, alarm_id: int, reason: str, by: str) -> bool:
         return bool(self._wait(_Job("clear", args={"alarm_id": alarm_id, "reason": reason, "by": by}), 60))
@@ -234,7 +244,8 @@ class Pipeline:
                 self.storage_ok = False
                 error = Unavailable(f"storage unavailable; retry ({type(exc).__name__})")
                 for job in jobs:
-                    job.future.set_exception(error)
+                    if not job.future.done():
+                        job.future.set_exception(error)
                 return
         index = self.index()
         batch = Batch()
@@ -319,7 +330,8 @@ class Pipeline:
         if done.incident_changes:
             self.bus.publish(INCIDENTS_CHANGED, done.incident_changes)
         for job, result in zip(jobs, done.results, strict=True):
-            job.future.set_result(result)
+            if not job.future.cancelled():  # a waiter that gave up (it was stored all the same)
+                job.future.set_result(result)
 
     def _fail(self, jobs: list[_Job], exc: Exception) -> None:
         self.stats["failures"] += 1

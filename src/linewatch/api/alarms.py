@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from linewatch.alarms import knowledge
 from linewatch.alarms import service as alarms
@@ -76,32 +78,27 @@ def _dead_letter(ctx: Context, channel: str, remote: str, reason: str, payload: 
         alarms.reject(session, ctx.clock, channel, remote, reason, payload)
 
 
-def ingest(ctx: Context, channel: str, remote: str, items: list[Any], normalise: Any) -> JSONResponse:
-    """Normalise each item, store the good ones durably, dead-letter the bad ones: 202, or 400 if none."""
+INLINE_ITEMS = 20  # a request this small is normalised on the event loop: no thread hop
+SUBMIT_TIMEOUT_SECONDS = 60
+
+
+async def ingest(ctx: Context, channel: str, remote: str, items: list[Any], normalise: Any) -> JSONResponse:
+    """Normalise each item, store the good ones durably, dead-letter the bad ones: 202, or 400 if none.
+    The event loop awaits the pipeline's answer itself (no pool thread blocked per request); a big
+    batch is normalised, and dead letters written, on the thread pool."""
     if len(items) > ctx.policy.ingest.max_batch:
-        _dead_letter(ctx, channel, remote, f"{len(items)} items, over the batch limit", json.dumps(items[:3]))
+        reason = f"{len(items)} items, over the batch limit"
+        await run_in_threadpool(_dead_letter, ctx, channel, remote, reason, json.dumps(items[:3]))
         raise TooLarge(f"at most {ctx.policy.ingest.max_batch} alarms per request, got {len(items)}")
-    received = ctx.clock.now()
-    events: list[AlarmEvent] = []
-    rejected: list[dict[str, Any]] = []
-    for position, item in enumerate(items):
-        result = normalise(item, received)
-        if isinstance(result, Rejected):
-            rejected.append({"index": position, "error": result.reason})
-        else:
-            events.append(result)
-    if rejected:
-        with ctx.db.unit_of_work() as session:
-            for entry in rejected:
-                alarms.reject(
-                    session,
-                    ctx.clock,
-                    channel,
-                    remote,
-                    f"item {entry['index']}: {entry['error']}",
-                    json.dumps(items[entry["index"]], ensure_ascii=False, default=str),
-                )
-    outcomes = ctx.pipeline.submit(channel, events)
+    if len(items) <= INLINE_ITEMS:
+        events, rejected = _normalised(ctx, items, normalise)
+        if rejected:
+            await run_in_threadpool(_dead_letters, ctx, channel, remote, items, rejected)
+    else:
+        events, rejected = await run_in_threadpool(_prepare, ctx, channel, remote, items, normalise)
+    # shielded: a client that goes away must not cancel what the pipeline is already storing
+    waiting = asyncio.wrap_future(ctx.pipeline.enqueue(channel, events))
+    outcomes = await asyncio.wait_for(asyncio.shield(waiting), SUBMIT_TIMEOUT_SECONDS)
     alarm_ids = sorted({o.alarm_id for o in outcomes if o.alarm_id is not None})
     (log.warning if rejected else log.info)(
         "stored %d events (%d rejected) from %s",
@@ -116,6 +113,45 @@ def ingest(ctx: Context, channel: str, remote: str, items: list[Any], normalise:
     return JSONResponse(body, status_code=202)
 
 
+def _normalised(
+    ctx: Context, items: list[Any], normalise: Any
+) -> tuple[list[AlarmEvent], list[dict[str, Any]]]:
+    received = ctx.clock.now()
+    events: list[AlarmEvent] = []
+    rejected: list[dict[str, Any]] = []
+    for position, item in enumerate(items):
+        result = normalise(item, received)
+        if isinstance(result, Rejected):
+            rejected.append({"index": position, "error": result.reason})
+        else:
+            events.append(result)
+    return events, rejected
+
+
+def _prepare(
+    ctx: Context, channel: str, remote: str, items: list[Any], normalise: Any
+) -> tuple[list[AlarmEvent], list[dict[str, Any]]]:
+    events, rejected = _normalised(ctx, items, normalise)
+    if rejected:
+        _dead_letters(ctx, channel, remote, items, rejected)
+    return events, rejected
+
+
+def _dead_letters(
+    ctx: Context, channel: str, remote: str, items: list[Any], rejected: list[dict[str, Any]]
+) -> None:
+    with ctx.db.unit_of_work() as session:
+        for entry in rejected:
+            alarms.reject(
+                session,
+                ctx.clock,
+                channel,
+                remote,
+                f"item {entry['index']}: {entry['error']}",
+                json.dumps(items[entry["index"]], ensure_ascii=False, default=str),
+            )
+
+
 @router.post("/alarms", status_code=202)
 async def post_alarms(
     request: Request, actor: Actor = Depends(ingest_actor), ctx: Context = Depends(get_ctx)
@@ -125,11 +161,7 @@ async def post_alarms(
     items = payload if isinstance(payload, list) else [payload]
     tz, aliases = ctx.clock.tz, ctx.policy.alarms.type_aliases
     remote = request.client.host if request.client else ""
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(
-        ingest, ctx, "http", remote, items, lambda item, at: normalise_native(item, at, tz, aliases)
-    )
+    return await ingest(ctx, "http", remote, items, lambda item, at: normalise_native(item, at, tz, aliases))
 
 
 @router.post("/ingest/alertmanager", status_code=202)
@@ -152,9 +184,7 @@ async def post_alertmanager(
         return normalise_alert(item, at, tz, aliases, known, source=source)
 
     items = [payload] if problem else payload["alerts"]
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(ingest, ctx, "alertmanager", remote, items, normalise)
+    return await ingest(ctx, "alertmanager", remote, items, normalise)
 
 
 @router.get("/ingest/rejected")
