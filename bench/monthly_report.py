@@ -7,7 +7,11 @@ Imports the demo city at ``--scale``, then writes a year (2025-03 … 2026-02) o
 straight into the tables the report reads — incidents (a few planned and drill ones), their
 impact intervals on 1–6 circuits of one customer region, one ticket per incident with
 milestones, causes and some breach events — in bulk inserts (the pipeline is not what is
-measured here). Alarm rows are not written: the report never reads them. Then times
+measured here). The alarm log is filled too, so the database is the size a year really makes:
+each incident's root alarm and 0–9 alarms correlated to it (≈ 5.5 a fault), plus as many
+uncorrelated alarms (noise that never made an incident) — ≈ 4 M alarm rows at scale 100. The
+report does not read them; they are there so its queries run against a database of that size
+(and an index or plan that degrades with it would show). Then times
 ``monthly_report`` (JSON figures) and the xlsx export for every month, cold and warm.
 A PostgreSQL database given with --db is emptied first.
 """
@@ -17,12 +21,16 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from common import build_network, figure, fresh_database, peak_rss_mib, percentiles, workdir
+from linewatch.alarms.models import AlarmRecord
 from linewatch.context import build_context
 from linewatch.incidents.models import ImpactRecord, IncidentRecord
 from linewatch.inventory.models import Circuit, NetworkElement
@@ -135,13 +143,86 @@ def history(url: str, per_month: int, seed: int) -> dict[str, int]:
         ):
             for start in range(0, len(rows), BATCH):
                 session.execute(insert(table), rows[start : start + BATCH])
+        alarms = _alarms(session, incidents, nes, seed)
     ctx.db.dispose()
     return {
+        "alarms": alarms,
         "incidents": total,
         "impacts": len(impacts),
         "tickets": len(tickets),
         "breach_events": len(events),
     }
+
+
+ALARM_TYPES = ["LOS", "LOF", "ETH_LOS", "PW_DOWN", "BGP_DOWN", "POWER_FAIL", "HIGH_TEMP", "LINK_DOWN"]
+
+
+def _alarms(session: Session, incidents: list[dict[str, object]], nes: list[int], seed: int) -> int:
+    """Alarm rows in batches, generated as they are written (millions of dicts would not fit):
+    per incident its root alarm (id = root_alarm_id) and 0–9 correlated ones within its life,
+    then the same number again of cleared noise alarms at random times of the year."""
+    rng = random.Random(seed + 1)  # its own stream: the incidents stay those of earlier runs
+    names = dict(session.execute(select(NetworkElement.id, NetworkElement.name)).all())
+    next_id = len(incidents) + 1
+
+    def row(
+        alarm_id: int, ne: int, at: datetime, cleared: datetime, incident: object, root: object
+    ) -> dict[str, object]:
+        kind = rng.choice(ALARM_TYPES)
+        return dict(
+            id=alarm_id,
+            dedup_key=f"{names[ne]}|{kind}|{alarm_id}",
+            source="bench",
+            ne_id=ne,
+            ne_name=names[ne],
+            object=f"port-{alarm_id % 48}",
+            type=kind,
+            severity=rng.choice(["critical", "major", "minor"]),
+            state="cleared",
+            first_time=at,
+            last_time=at,
+            cleared_time=cleared,
+            received_at=at,
+            root_id=root,
+            incident_id=incident,
+            matched=incident is not None,
+        )
+
+    def correlated() -> Iterator[dict[str, object]]:
+        nonlocal next_id
+        for inc in incidents:
+            opened, recovered = inc["opened_at"], inc["recovered_at"]
+            assert isinstance(opened, datetime) and isinstance(recovered, datetime)
+            ne, i = inc["root_ne_id"], inc["id"]
+            assert isinstance(ne, int)
+            yield row(inc["root_alarm_id"], ne, opened, recovered, i, None)  # type: ignore[arg-type]
+            life = (recovered - opened).total_seconds()
+            for _ in range(rng.randint(0, 9)):
+                yield row(
+                    next_id,
+                    rng.choice(nes),
+                    opened + timedelta(seconds=rng.uniform(0, 60)),
+                    recovered + timedelta(seconds=rng.uniform(0, life / 10)),
+                    i,
+                    inc["root_alarm_id"],
+                )
+                next_id += 1
+
+    def noise(count: int) -> Iterator[dict[str, object]]:
+        nonlocal next_id
+        for _ in range(count):
+            at = FIRST + timedelta(seconds=rng.randrange(365 * 86400))
+            yield row(next_id, rng.choice(nes), at, at + timedelta(minutes=rng.uniform(0.2, 30)), None, None)
+            next_id += 1
+
+    written = 0
+    for rows in (correlated(), None):
+        if rows is None:
+            rows = noise(written)
+        while batch := list(islice(rows, BATCH)):
+            session.execute(insert(AlarmRecord), batch)
+            written += len(batch)
+    return written
 
 
 def measure(url: str, rounds: int) -> dict[str, object]:
@@ -190,6 +271,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="measure the database given with --db as it is (no build)"
     )
+    parser.add_argument("--build-only", action="store_true", help="build the database, measure nothing")
     args = parser.parse_args()
     if args.reuse and args.db:
         url = args.db
@@ -202,7 +284,9 @@ def main() -> None:
         t1 = time.perf_counter()
         sizes = history(url, args.per_month or round(300 * args.scale), args.seed)
         t2 = time.perf_counter()
-        print(f"network (scale {args.scale}) {t1 - t0:.1f}s; history {sizes} in {t2 - t1:.1f}s")
+        print(f"network (scale {args.scale}) {t1 - t0:.1f}s; history {sizes} in {t2 - t1:.1f}s", flush=True)
+        if args.build_only:
+            return
     result = measure(url, args.rounds)
     print(result)
     where = "PostgreSQL" if url.startswith("postgresql") else "SQLite"

@@ -266,37 +266,47 @@ def statistics(
     groups: dict[str, dict[str, list[Any]]] = {}
     render: dict[str, Callable[[Any], Row]] = {}
     fault_row = _memo(lambda i: _fault_dict(by_id[i]))
+    counted = [by_id[i] for i in in_period]
 
-    def fault_view(name: str, keys_of: Callable[[FaultRow], Iterable[str]]) -> dict[str, list[int]]:
+    def fault_view(
+        name: str, keys: Iterable[str] | Iterable[tuple[str, ...]], many: bool = False
+    ) -> dict[str, list[int]]:
+        """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a tuple
+        of them each fault is counted under: none = "unknown")."""
         view: dict[str, list[int]] = defaultdict(list)
-        for i in in_period:
-            for key in keys_of(by_id[i]) or (UNKNOWN,):
-                view[key].append(i)
+        if many:
+            for f, several in zip(counted, keys, strict=True):
+                for key in several or (UNKNOWN,):
+                    view[key].append(f.incident_id)
+        else:
+            for f, key in zip(counted, keys, strict=True):
+                view[key].append(f.incident_id)  # type: ignore[index]
         groups[name] = dict(sorted(view.items()))
         render[name] = fault_row
         return groups[name]
 
     bucket_list = period.buckets(rules.trend_days_max)
     bucket_starts = [s for _, s in bucket_list]
-    trend = fault_view("trend", lambda f: (bucket_list[bisect_right(bucket_starts, f.opened) - 1][0],))
+    labels = [label for label, _ in bucket_list]
+    trend = fault_view("trend", [labels[bisect_right(bucket_starts, f.opened) - 1] for f in counted])
     trend_counts = {label: len(trend.get(label, ())) for label, _ in bucket_list}
     faults_fig = {
         "total": len(in_period),
-        "by_region": _counts(fault_view("by_region", lambda f: (f.region,))),
-        "by_cause": _counts(fault_view("by_cause", lambda f: (f.cause,))),
-        "by_service_type": _counts(fault_view("by_service_type", lambda f: f.service_types)),
-        "by_contractor": _counts(fault_view("by_contractor", lambda f: f.contractors)),
+        "by_region": _counts(fault_view("by_region", [f.region for f in counted])),
+        "by_cause": _counts(fault_view("by_cause", [f.cause for f in counted])),
+        "by_service_type": _counts(fault_view("by_service_type", [f.service_types for f in counted], True)),
+        "by_contractor": _counts(fault_view("by_contractor", [f.contractors for f in counted], True)),
     }
-    by_ne = fault_view("by_ne", lambda f: (f.ne,))
-    by_customer = fault_view("by_customer", lambda f: f.customers)
+    by_ne = fault_view("by_ne", [f.ne for f in counted])
+    by_customer = fault_view("by_customer", [f.customers for f in counted], True)
     groups["faults"] = {"all": in_period}
     render["faults"] = fault_row
 
-    recovered = [i for i in in_period if by_id[i].recovered is not None]
-    groups["mttr"] = {"recovered": recovered}
+    recovered = [f for f in counted if f.recovered is not None]
+    groups["mttr"] = {"recovered": [f.incident_id for f in recovered]}
     render["mttr"] = fault_row
     mttr = (
-        round(sum(by_id[i].recovered - by_id[i].opened for i in recovered) / 60 / len(recovered), 2)  # type: ignore[operator]
+        round(sum(f.recovered - f.opened for f in recovered) / 60 / len(recovered), 2)  # type: ignore[operator]
         if recovered
         else None
     )
@@ -368,8 +378,12 @@ def _availability(
     outage: dict[str, float] = {}
     view: dict[str, list[tuple[float, float, DownRow]]] = {}
     for circuit in sorted(spans):
-        items = sorted(spans[circuit], key=lambda x: (x[2].since, x[2].incident_id))
-        view[circuit] = items
+        items = view[circuit] = spans[circuit]
+        if len(items) == 1:  # most circuits: one interval, nothing to merge
+            s, e, _ = items[0]
+            outage[circuit] = (e - s) / 60
+            continue
+        items.sort(key=lambda x: (x[2].since, x[2].incident_id))
         outage[circuit] = merged_minutes([(s, e) for s, e, _ in items])
     groups["availability"] = view
     render["availability"] = lambda item: {
@@ -500,16 +514,21 @@ def _repeats(
     start, end = period.start_s, period.end_s
     window = rules.repeat_days * 86400
     faulty = sorted({c for i in in_period for c in by_id[i].circuits})
-    wanted = set(faulty)
-    opened_by_circuit: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    opened_by_circuit: dict[str, list[tuple[float, int]]] = {c: [] for c in faulty}
     for f in faults:
         for c in f.circuits:
-            if c in wanted:
-                opened_by_circuit[c].append((f.opened, f.incident_id))
+            times = opened_by_circuit.get(c)
+            if times is not None:
+                times.append((f.opened, f.incident_id))
     items: list[tuple[str, list[int]]] = []
     repeats = 0
     for c in faulty:
-        times = sorted(opened_by_circuit[c])
+        times = opened_by_circuit[c]
+        if len(times) == 1:  # most circuits: their one fault, in the period
+            items.append((c, [times[0][1]]))
+            repeats += rules.repeat_min <= 1
+            continue
+        times.sort()
         opened = [t for t, _ in times]
         best: list[int] = []
         for n, at in enumerate(opened):

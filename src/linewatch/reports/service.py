@@ -20,8 +20,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, CursorResult, Executable, and_, func, or_, select, text, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from linewatch.core.actor import Actor
@@ -97,6 +98,12 @@ class Filters:
         return self
 
 
+def _run(session: Session, query: Executable) -> CursorResult[Any]:
+    """Core execution on the session's connection: plain rows, without the ORM's per-row
+    result machinery (a report reads a few hundred thousand of them)."""
+    return session.connection().execute(query)
+
+
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
     items = sorted(ids)
     for n in range(0, len(items), _CHUNK):
@@ -104,12 +111,18 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
 
 
 def _faults(
-    session: Session, filters: Filters, window: ColumnElement[bool], impact_window: ColumnElement[bool]
+    session: Session,
+    filters: Filters,
+    window: ColumnElement[bool],
+    impact_window: ColumnElement[bool],
+    codes: dict[int, str] | None = None,
 ) -> dict[int, FaultRow]:
     """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
-    impacts are read (the repeat-fault window needs only circuits that failed in the period)."""
+    impacts are read (the repeat-fault window needs only circuits that failed in the period).
+    ``codes``, when given, receives the code of each impacted circuit by id."""
     ne_region = aliased(Region)
-    incidents = session.execute(
+    incidents = _run(
+        session,
         select(
             IncidentRecord.id,
             epoch_seconds(IncidentRecord.opened_at),
@@ -121,14 +134,16 @@ def _faults(
         )
         .outerjoin(NetworkElement, NetworkElement.id == IncidentRecord.root_ne_id)
         .outerjoin(ne_region, ne_region.id == NetworkElement.region_id)
-        .where(_REAL, window)
+        .where(_REAL, window),
     ).all()
     customer_region = aliased(Region)
-    impacts = session.execute(
+    impacts = _run(
+        session,
         select(
             ImpactRecord.incident_id,
             epoch_seconds(ImpactRecord.since),
             Circuit.code,
+            Circuit.id,
             Circuit.service_type,
             Team.code,
             Customer.code,
@@ -139,14 +154,15 @@ def _faults(
         .join(Customer, Customer.id == Circuit.customer_id)
         .outerjoin(customer_region, customer_region.id == Customer.region_id)
         .outerjoin(Team, Team.id == Circuit.maintainer_id)
-        .where(_REAL, window, impact_window, *filters.circuit_conditions())
+        .where(_REAL, window, impact_window, *filters.circuit_conditions()),
     ).all()
     causes: dict[int, str] = {}
-    for incident_id, cause in session.execute(
+    for incident_id, cause in _run(
+        session,
         select(Ticket.incident_id, Ticket.cause)
         .join(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
         .where(_REAL, window, Ticket.closed_at.is_not(None), Ticket.cause != "")
-        .order_by(Ticket.closed_at, Ticket.id)
+        .order_by(Ticket.closed_at, Ticket.id),
     ):
         causes.setdefault(incident_id, cause)  # the first closed ticket's cause (回单原因)
     circuits: dict[int, set[str]] = defaultdict(set)
@@ -154,8 +170,10 @@ def _faults(
     contractors: dict[int, set[str]] = defaultdict(set)
     customers: dict[int, set[str]] = defaultdict(set)
     first_region: dict[int, tuple[float, str]] = {}
-    for incident_id, since_at, code, service_type, maintainer, customer, region in impacts:
+    for incident_id, since_at, code, circuit_id, service_type, maintainer, customer, region in impacts:
         circuits[incident_id].add(code)
+        if codes is not None:
+            codes[circuit_id] = code
         types[incident_id].add(service_type)
         customers[incident_id].add(customer)
         if maintainer:
@@ -183,30 +201,60 @@ def _faults(
     return {f.incident_id: f for f in faults if filters.keeps(f)}
 
 
-def _earlier(session: Session, filters: Filters, window: ColumnElement[bool]) -> dict[int, FaultRow]:
-    """Faults of the repeat-fault window before the period: when they opened and which circuits
-    they hurt, nothing else (they are never counted themselves)."""
-    circuits: dict[int, list[str]] = defaultdict(list)
+def _earlier(session: Session, window: ColumnElement[bool], codes: dict[int, str]) -> dict[int, FaultRow]:
+    """Faults of the repeat-fault window before the period that hurt one of ``codes``' circuits
+    (the period's, already filtered): when they opened and which of those circuits they hurt,
+    nothing else (they are never counted themselves). Read by incident over the window and
+    matched here: no per-circuit lookups, no circuit join."""
+    circuits: dict[int, set[str]] = defaultdict(set)
     opened: dict[int, float] = {}
-    for incident_id, at, code in session.execute(
-        select(ImpactRecord.incident_id, epoch_seconds(IncidentRecord.opened_at), Circuit.code)
+    for incident_id, at, circuit_id in _run(
+        session,
+        select(ImpactRecord.incident_id, epoch_seconds(IncidentRecord.opened_at), ImpactRecord.circuit_id)
         .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
-        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-        .join(Customer, Customer.id == Circuit.customer_id)
-        .where(_REAL, window, *filters.circuit_conditions())
+        .where(_REAL, window),
     ):
-        circuits[incident_id].append(code)
-        opened[incident_id] = at
+        code = codes.get(circuit_id)
+        if code is not None:
+            circuits[incident_id].add(code)
+            opened[incident_id] = at
     return {
         i: FaultRow(
-            i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, tuple(sorted(set(c))), (), (), ()
+            i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, tuple(sorted(c)), (), (), ()
         )
         for i, c in circuits.items()
     }
 
 
+# Down intervals that started up to this long before a period are read by their start
+# (ix_incident_impact_down); older ones still running at its start must be longer than this, and
+# are found by their length (ix_incident_impact_span, an expression index: see migration 0011).
+_CARRY_DAYS = 2
+SPAN = {  # interval length > :days, spelled as the expression index is (migration 0011)
+    "sqlite": "(julianday(incident_impact.until) - julianday(incident_impact.since)) > :span_days",
+    "postgresql": "(incident_impact.until - incident_impact.since) > make_interval(days => :span_days)",
+}
+
+
 def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
-    query = (
+    """Every ``down`` interval overlapping the period: those that started in it or up to
+    ``_CARRY_DAYS`` before it, then the longer ones still running at its start (ongoing, or
+    ended after it) — two bounded index ranges instead of every interval ended since."""
+    reach = datetime.fromtimestamp(period.start_s - _CARRY_DAYS * 86400, period.start.tzinfo)
+    running = or_(ImpactRecord.until.is_(None), ImpactRecord.until > period.start)
+    long_ = text(SPAN[session.get_bind().dialect.name]).bindparams(span_days=_CARRY_DAYS)
+    down = ImpactRecord.impact == "down"
+    parts = [
+        and_(down, ImpactRecord.since >= reach, ImpactRecord.since < period.end, running),
+        and_(
+            # coalesce(): not by kind and start first (all earlier history), but the two OR'ed
+            # indexes below (SQLite picks an equality over an expression index otherwise).
+            func.coalesce(ImpactRecord.impact, "") == "down",
+            ImpactRecord.since < reach,
+            or_(ImpactRecord.until.is_(None), and_(long_, ImpactRecord.until > period.start)),
+        ),
+    ]
+    queries = [
         select(
             ImpactRecord.incident_id,
             Circuit.code,
@@ -216,15 +264,10 @@ def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
         .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
         .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
         .join(Customer, Customer.id == Circuit.customer_id)
-        .where(
-            _REAL,
-            ImpactRecord.impact == "down",
-            ImpactRecord.since < period.end,
-            or_(ImpactRecord.until.is_(None), ImpactRecord.until > period.start),
-            *filters.circuit_conditions(),
-        )
-    )
-    return [DownRow(i, code, s, u) for i, code, s, u in session.execute(query)]
+        .where(_REAL, part, *filters.circuit_conditions())
+        for part in parts
+    ]
+    return [DownRow(i, code, s, u) for i, code, s, u in _run(session, union_all(*queries))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +289,8 @@ def _tickets(session: Session, period: Period) -> list[tuple[TicketRow, _TicketF
     )
     milestones = [epoch_seconds(getattr(Ticket, column)) for column in MILESTONE_AT.values()]
     customer_region = aliased(Region)
-    rows = session.execute(
+    rows = _run(
+        session,
         select(
             Ticket.id,
             Ticket.incident_id,
@@ -263,16 +307,17 @@ def _tickets(session: Session, period: Period) -> list[tuple[TicketRow, _TicketF
         .outerjoin(Team, Team.id == Ticket.assignee_id)
         .outerjoin(Customer, Customer.id == Ticket.customer_id)
         .outerjoin(customer_region, customer_region.id == Customer.region_id)
-        .where(scope)
+        .where(scope),
     ).all()
     breached: dict[int, set[str]] = defaultdict(set)
-    for ticket_id, data in session.execute(
+    for ticket_id, data in _run(
+        session,
         select(TicketEvent.ticket_id, TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
         # coalesce(): read the period's tickets' events by ticket (ix_ticket_event_ticket), not
         # every breach of all history by type first (SQLite's choice for a bare equality).
-        .where(scope, func.coalesce(TicketEvent.type, "") == "breach")
+        .where(scope, func.coalesce(TicketEvent.type, "") == "breach"),
     ):
         if data and data.get("deadline"):
             breached[ticket_id].add(data["deadline"])
@@ -376,12 +421,12 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     failed_before = ImpactRecord.circuit_id.in_(failed_in_period)
     if filters.region is None and filters.cause is None:
         # The repeat-fault window only needs when each earlier fault hurt which of this period's circuits.
-        faults = _faults(session, filters, in_period, true())
+        codes: dict[int, str] = {}
+        faults = _faults(session, filters, in_period, true(), codes)
         # An impact starts after its incident opened, and one that started after the period
-        # cannot make a fault in it a repeat: bounding ``since`` both ways lets the circuit index
-        # range over the window instead of each circuit's whole history.
+        # cannot make a fault in it a repeat.
         bounded = and_(ImpactRecord.since >= since, ImpactRecord.since < period.end)
-        faults.update(_earlier(session, filters, and_(before, failed_before, bounded)))
+        faults.update(_earlier(session, and_(before, bounded), codes))
     else:  # the region or cause of earlier faults decides whether they count
         faults = _faults(
             session,
