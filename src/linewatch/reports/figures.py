@@ -29,6 +29,7 @@ MILESTONE_AT = {  # deadline name → the ticket column that meets it
     "recover": "recovered_at",
 }
 UNKNOWN = "unknown"
+_INF = float("inf")
 Row = dict[str, object]
 
 
@@ -436,14 +437,19 @@ def _sla(
     sla: dict[str, float | None] = {}
     timeouts: dict[str, dict[str, int]] = {}
     for n, name in enumerate(DEADLINE_NAMES):
-        counted = [t for t in ordered if _counted(t, n, name)]
-        met = sum(t.met[n] is not None and name not in t.breached for t in counted)
-        sla[name] = _ratio(met, len(counted))
-        groups[f"sla_{name}"] = {name: counted}
+        # One pass: counted when breached (late, not met) or reached (met) — see _counted.
+        counted: list[TicketRow] = []
+        met = 0
         late: dict[str, list[TicketRow]] = defaultdict(list)
         for t in ordered:
             if name in t.breached:
+                counted.append(t)
                 late[t.cause].append(t)
+            elif t.met[n] is not None:
+                counted.append(t)
+                met += 1
+        sla[name] = _ratio(met, len(counted))
+        groups[f"sla_{name}"] = {name: counted}
         groups[f"timeouts_{name}"] = dict(sorted(late.items()))
         timeouts[name] = _counts(groups[f"timeouts_{name}"])
         render[f"sla_{name}"] = render[f"timeouts_{name}"] = lambda t, name=name: _ticket_row(t, name)
@@ -465,6 +471,11 @@ def _league(
     for team, rows in by_team.items():
         counted = met = 0
         for t in rows:
+            if not t.breached:  # most tickets: every milestone reached is counted and met
+                reached = len(t.met) - t.met.count(None)
+                counted += reached
+                met += reached
+                continue
             for n, name in enumerate(DEADLINE_NAMES):
                 if _counted(t, n, name):
                     counted += 1
@@ -529,13 +540,13 @@ def _repeats(
             repeats += rules.repeat_min <= 1
             continue
         times.sort()
-        opened = [t for t, _ in times]
         best: list[int] = []
-        for n, at in enumerate(opened):
+        for n, (at, _) in enumerate(times):
             if not start <= at < end:
                 continue
-            first = bisect_right(opened, at - window)  # faults in (at - window, at]
-            last = bisect_right(opened, at, lo=n)
+            # faults in (at - window, at]; (t, inf) sorts after every (t, id)
+            first = bisect_right(times, (at - window, _INF))
+            last = bisect_right(times, (at, _INF), lo=n)
             if last - first > len(best):
                 best = [i for _, i in times[first:last]]
         repeats += len(best) >= rules.repeat_min
