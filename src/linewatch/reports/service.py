@@ -280,7 +280,8 @@ class _TicketFacts:
     team_id: int | None
 
 
-def _tickets(session: Session, period: Period) -> list[tuple[TicketRow, _TicketFacts]]:
+def _tickets(session: Session, period: Period, facts: bool) -> list[tuple[TicketRow, _TicketFacts | None]]:
+    """The period's tickets; with ``facts``, what a filter matches them on (else None)."""
     scope = and_(
         Ticket.created_at >= period.start,
         Ticket.created_at < period.end,
@@ -332,7 +333,9 @@ def _tickets(session: Session, period: Period) -> list[tuple[TicketRow, _TicketF
                 team=t[3] or UNKNOWN,
                 cause=t[4] or UNKNOWN,
             ),
-            _TicketFacts(customer=t[5], region=t[6], account_manager_id=t[7], team_id=t[8]),
+            _TicketFacts(customer=t[5], region=t[6], account_manager_id=t[7], team_id=t[8])
+            if facts
+            else None,
         )
         for t in rows
     ]
@@ -435,7 +438,7 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
             or_(in_period, failed_before),
         )
     downs = _downs(session, period, filters)
-    tickets = _tickets(session, period)
+    tickets = _tickets(session, period, filters.any)
     if filters.any:
         # Down intervals and tickets of faults opened before the window: load those faults too,
         # so the fault-level filters can be applied to them.
@@ -448,7 +451,7 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
         now.timestamp(),
         list(faults.values()),
         downs,
-        [t for t, facts in tickets if _ticket_kept(t, facts, filters, faults)],
+        [t for t, facts in tickets if facts is None or _ticket_kept(t, facts, filters, faults)],
         _in_service(session, filters),
         rules,
     )
