@@ -104,6 +104,30 @@ def _run(session: Session, query: Executable) -> CursorResult[Any]:
     return session.connection().execute(query)
 
 
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """Customers (code, region code, account manager) and teams (code) by id, read once per
+    report: a few thousand small rows instead of three index lookups per impact and ticket."""
+
+    customers: dict[int, tuple[str, str | None, int | None]]
+    teams: dict[int, str]
+
+    @classmethod
+    def load(cls, session: Session) -> _Names:
+        region = aliased(Region)
+        customers = {
+            i: (code, region_code, manager)
+            for i, code, region_code, manager in _run(
+                session,
+                select(Customer.id, Customer.code, region.code, Customer.account_manager_id).outerjoin(
+                    region, region.id == Customer.region_id
+                ),
+            )
+        }
+        teams: dict[int, str] = {i: code for i, code in _run(session, select(Team.id, Team.code))}
+        return cls(customers, teams)
+
+
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
     items = sorted(ids)
     for n in range(0, len(items), _CHUNK):
@@ -112,6 +136,7 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
 
 def _faults(
     session: Session,
+    names: _Names,
     filters: Filters,
     window: ColumnElement[bool],
     impact_window: ColumnElement[bool],
@@ -136,26 +161,25 @@ def _faults(
         .outerjoin(ne_region, ne_region.id == NetworkElement.region_id)
         .where(_REAL, window),
     ).all()
-    customer_region = aliased(Region)
-    impacts = _run(
-        session,
+    impacts_query = (
         select(
             ImpactRecord.incident_id,
             epoch_seconds(ImpactRecord.since),
             Circuit.code,
             Circuit.id,
             Circuit.service_type,
-            Team.code,
-            Customer.code,
-            customer_region.code,
+            Circuit.maintainer_id,
+            Circuit.customer_id,
         )
         .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
         .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-        .join(Customer, Customer.id == Circuit.customer_id)
-        .outerjoin(customer_region, customer_region.id == Customer.region_id)
-        .outerjoin(Team, Team.id == Circuit.maintainer_id)
-        .where(_REAL, window, impact_window, *filters.circuit_conditions()),
-    ).all()
+        .where(_REAL, window, impact_window)
+    )
+    conditions = filters.circuit_conditions()
+    if conditions:  # the customer joined only when a filter asks about it
+        impacts_query = impacts_query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
+    impacts = _run(session, impacts_query).all()
+    teams, customer_of = names.teams, names.customers
     causes: dict[int, str] = {}
     for incident_id, cause in _run(
         session,
@@ -170,7 +194,9 @@ def _faults(
     contractors: dict[int, set[str]] = defaultdict(set)
     customers: dict[int, set[str]] = defaultdict(set)
     first_region: dict[int, tuple[float, str]] = {}
-    for incident_id, since_at, code, circuit_id, service_type, maintainer, customer, region in impacts:
+    for incident_id, since_at, code, circuit_id, service_type, maintainer_id, customer_id in impacts:
+        customer, region, _ = customer_of[customer_id]
+        maintainer = teams.get(maintainer_id) if maintainer_id is not None else None
         circuits[incident_id].add(code)
         if codes is not None:
             codes[circuit_id] = code
@@ -254,19 +280,23 @@ def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
             or_(ImpactRecord.until.is_(None), and_(long_, ImpactRecord.until > period.start)),
         ),
     ]
-    queries = [
-        select(
-            ImpactRecord.incident_id,
-            Circuit.code,
-            epoch_seconds(ImpactRecord.since),
-            epoch_seconds(ImpactRecord.until),
+    conditions = filters.circuit_conditions()
+    queries = []
+    for part in parts:
+        query = (
+            select(
+                ImpactRecord.incident_id,
+                Circuit.code,
+                epoch_seconds(ImpactRecord.since),
+                epoch_seconds(ImpactRecord.until),
+            )
+            .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+            .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+            .where(_REAL, part)
         )
-        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
-        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-        .join(Customer, Customer.id == Circuit.customer_id)
-        .where(_REAL, part, *filters.circuit_conditions())
-        for part in parts
-    ]
+        if conditions:  # the customer only when a filter asks about it
+            query = query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
+        queries.append(query)
     return [DownRow(i, code, s, u) for i, code, s, u in _run(session, union_all(*queries))]
 
 
@@ -280,7 +310,9 @@ class _TicketFacts:
     team_id: int | None
 
 
-def _tickets(session: Session, period: Period, facts: bool) -> list[tuple[TicketRow, _TicketFacts | None]]:
+def _tickets(
+    session: Session, names: _Names, period: Period, facts: bool
+) -> list[tuple[TicketRow, _TicketFacts | None]]:
     """The period's tickets; with ``facts``, what a filter matches them on (else None)."""
     scope = and_(
         Ticket.created_at >= period.start,
@@ -289,27 +321,22 @@ def _tickets(session: Session, period: Period, facts: bool) -> list[tuple[Ticket
         or_(Ticket.incident_id.is_(None), _REAL),
     )
     milestones = [epoch_seconds(getattr(Ticket, column)) for column in MILESTONE_AT.values()]
-    customer_region = aliased(Region)
     rows = _run(
         session,
         select(
             Ticket.id,
             Ticket.incident_id,
             epoch_seconds(Ticket.created_at),
-            Team.code,
-            Ticket.cause,
-            Customer.code,
-            customer_region.code,
-            Customer.account_manager_id,
             Ticket.assignee_id,
+            Ticket.cause,
+            Ticket.customer_id,
             *milestones,
         )
         .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-        .outerjoin(Team, Team.id == Ticket.assignee_id)
-        .outerjoin(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(customer_region, customer_region.id == Customer.region_id)
         .where(scope),
     ).all()
+    teams, customer_of = names.teams, names.customers
+    nobody: tuple[None, None, None] = (None, None, None)
     breached: dict[int, set[str]] = defaultdict(set)
     for ticket_id, data in _run(
         session,
@@ -322,23 +349,28 @@ def _tickets(session: Session, period: Period, facts: bool) -> list[tuple[Ticket
     ):
         if data and data.get("deadline"):
             breached[ticket_id].add(data["deadline"])
-    return [
-        (
-            TicketRow(
-                ticket_id=t[0],
-                incident_id=t[1],
-                created=t[2],
-                met=tuple(t[9:]),
-                breached=frozenset(breached[t[0]]),
-                team=t[3] or UNKNOWN,
-                cause=t[4] or UNKNOWN,
-            ),
-            _TicketFacts(customer=t[5], region=t[6], account_manager_id=t[7], team_id=t[8])
-            if facts
-            else None,
+    none: frozenset[str] = frozenset()
+    out: list[tuple[TicketRow, _TicketFacts | None]] = []
+    for t in rows:
+        ticket_id, assignee_id, customer_id = t[0], t[3], t[5]
+        late = breached.get(ticket_id)
+        row = TicketRow(
+            ticket_id=ticket_id,
+            incident_id=t[1],
+            created=t[2],
+            met=tuple(t[6:]),
+            breached=frozenset(late) if late else none,
+            team=(teams.get(assignee_id) if assignee_id is not None else None) or UNKNOWN,
+            cause=t[4] or UNKNOWN,
         )
-        for t in rows
-    ]
+        if facts:
+            customer, region, manager = (
+                customer_of.get(customer_id, nobody) if customer_id is not None else nobody
+            )
+            out.append((row, _TicketFacts(customer, region, manager, assignee_id)))
+        else:
+            out.append((row, None))
+    return out
 
 
 def _ticket_kept(t: TicketRow, facts: _TicketFacts, filters: Filters, faults: dict[int, FaultRow]) -> bool:
@@ -413,6 +445,7 @@ def build_report(
 
 def _build(session: Session, policy: Policy, period: Period, now: datetime, filters: Filters) -> Report:
     rules = rules_of(policy)
+    names = _Names.load(session)
     since = datetime.fromtimestamp(period.start_s - rules.repeat_days * 86400, period.start.tzinfo)
     failed_in_period = (
         select(ImpactRecord.circuit_id)
@@ -425,7 +458,7 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     if filters.region is None and filters.cause is None:
         # The repeat-fault window only needs when each earlier fault hurt which of this period's circuits.
         codes: dict[int, str] = {}
-        faults = _faults(session, filters, in_period, true(), codes)
+        faults = _faults(session, names, filters, in_period, true(), codes)
         # An impact starts after its incident opened, and one that started after the period
         # cannot make a fault in it a repeat.
         bounded = and_(ImpactRecord.since >= since, ImpactRecord.since < period.end)
@@ -433,18 +466,19 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     else:  # the region or cause of earlier faults decides whether they count
         faults = _faults(
             session,
+            names,
             filters,
             and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end),
             or_(in_period, failed_before),
         )
     downs = _downs(session, period, filters)
-    tickets = _tickets(session, period, filters.any)
+    tickets = _tickets(session, names, period, filters.any)
     if filters.any:
         # Down intervals and tickets of faults opened before the window: load those faults too,
         # so the fault-level filters can be applied to them.
         missing = {d.incident_id for d in downs} | {t.incident_id for t, _ in tickets if t.incident_id}
         for ids in _chunks(missing - faults.keys()):
-            faults.update(_faults(session, filters, IncidentRecord.id.in_(ids), true()))
+            faults.update(_faults(session, names, filters, IncidentRecord.id.in_(ids), true()))
         downs = [d for d in downs if d.incident_id in faults]
     return statistics(
         period,
