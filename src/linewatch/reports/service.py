@@ -111,6 +111,7 @@ class _Names:
 
     customers: dict[int, tuple[str, str | None, int | None]]
     teams: dict[int, str]
+    regions: dict[int, str]
 
     @classmethod
     def load(cls, session: Session) -> _Names:
@@ -125,7 +126,8 @@ class _Names:
             )
         }
         teams: dict[int, str] = {i: code for i, code in _run(session, select(Team.id, Team.code))}
-        return cls(customers, teams)
+        regions: dict[int, str] = {i: code for i, code in _run(session, select(Region.id, Region.code))}
+        return cls(customers, teams, regions)
 
 
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
@@ -145,7 +147,6 @@ def _faults(
     """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
     impacts are read (the repeat-fault window needs only circuits that failed in the period).
     ``codes``, when given, receives the code of each impacted circuit by id."""
-    ne_region = aliased(Region)
     incidents = _run(
         session,
         select(
@@ -155,12 +156,12 @@ def _faults(
             epoch_seconds(IncidentRecord.diagnosis_due),
             epoch_seconds(IncidentRecord.diagnosis_at),
             NetworkElement.name,
-            ne_region.code,
+            NetworkElement.region_id,
         )
         .outerjoin(NetworkElement, NetworkElement.id == IncidentRecord.root_ne_id)
-        .outerjoin(ne_region, ne_region.id == NetworkElement.region_id)
         .where(_REAL, window),
     ).all()
+    region_of = names.regions
     impacts_query = (
         select(
             ImpactRecord.incident_id,
@@ -213,7 +214,8 @@ def _faults(
             recovered=recovered,
             diagnosis_due=due,
             diagnosis_at=diagnosed,
-            region=root_region or first_region.get(i, (opened, UNKNOWN))[1],
+            region=(region_of.get(root_region_id) if root_region_id is not None else None)
+            or first_region.get(i, (opened, UNKNOWN))[1],
             cause=causes.get(i, UNKNOWN),
             ne=ne or UNKNOWN,
             circuits=tuple(sorted(circuits[i])),
@@ -221,7 +223,7 @@ def _faults(
             contractors=tuple(sorted(contractors[i])),
             customers=tuple(sorted(customers[i])),
         )
-        for i, opened, recovered, due, diagnosed, ne, root_region in incidents
+        for i, opened, recovered, due, diagnosed, ne, root_region_id in incidents
         if i in circuits  # an incident that hurt no (selected) circuit is not a fault
     )
     return {f.incident_id: f for f in faults if filters.keeps(f)}
