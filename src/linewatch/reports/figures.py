@@ -29,7 +29,6 @@ MILESTONE_AT = {  # deadline name → the ticket column that meets it
     "recover": "recovered_at",
 }
 UNKNOWN = "unknown"
-_INF = float("inf")
 Row = dict[str, object]
 
 
@@ -371,11 +370,18 @@ def _availability(
     overlapping faults are not counted twice."""
     start, end = period.start_s, period.end_s
     horizon = min(end, max(now, start))
-    spans: dict[str, list[tuple[float, float, DownRow]]] = defaultdict(list)
+    spans: dict[str, list[tuple[float, float, DownRow]]] = {}
     for d in downs:
-        s, e = max(d.since, start), min(d.until if d.until is not None else horizon, end)
+        s = d.since if d.since > start else start
+        e = d.until if d.until is not None else horizon
+        if e > end:
+            e = end
         if e > s:
-            spans[d.circuit].append((s, e, d))
+            listed = spans.get(d.circuit)
+            if listed is None:
+                spans[d.circuit] = [(s, e, d)]
+            else:
+                listed.append((s, e, d))
     outage: dict[str, float] = {}
     view: dict[str, list[tuple[float, float, DownRow]]] = {}
     for circuit in sorted(spans):
@@ -540,15 +546,23 @@ def _repeats(
             repeats += rules.repeat_min <= 1
             continue
         times.sort()
-        best: list[int] = []
-        for n, (at, _) in enumerate(times):
+        # For each of its faults in the period, the faults opened in (at - window, at]: a window
+        # sliding along the sorted times (``first`` only moves forward), widest first kept.
+        count = len(times)
+        first = best_first = best_last = 0
+        for n in range(count):
+            at = times[n][0]
             if not start <= at < end:
                 continue
-            # faults in (at - window, at]; (t, inf) sorts after every (t, id)
-            first = bisect_right(times, (at - window, _INF))
-            last = bisect_right(times, (at, _INF), lo=n)
-            if last - first > len(best):
-                best = [i for _, i in times[first:last]]
+            edge = at - window
+            while times[first][0] <= edge:
+                first += 1
+            last = n + 1
+            while last < count and times[last][0] == at:
+                last += 1
+            if last - first > best_last - best_first:
+                best_first, best_last = first, last
+        best = [i for _, i in times[best_first:best_last]]
         repeats += len(best) >= rules.repeat_min
         items.append((c, best))
     groups["repeat_faults"] = {"all": items}
