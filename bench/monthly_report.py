@@ -296,7 +296,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.reuse and args.db:
         url = args.db
-        build_context(Settings(db=url, snmp_port=0, syslog_port=0)).db.dispose()  # migrate: new indexes
+        db = build_context(Settings(db=url, snmp_port=0, syslog_port=0)).db  # migrate: new indexes
+        if url.startswith("postgresql"):
+            with db.engine.connect() as conn:  # statistics for them (an expression index has its own)
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+        db.dispose()
     else:
         work = workdir()
         url = fresh_database(args.db, work)
