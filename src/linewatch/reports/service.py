@@ -136,6 +136,10 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
         yield items[n : n + _CHUNK]
 
 
+def _sorted(items: set[str]) -> tuple[str, ...]:
+    return tuple(items) if len(items) < 2 else tuple(sorted(items))
+
+
 def _faults(
     session: Session,
     names: _Names,
@@ -179,7 +183,7 @@ def _faults(
     conditions = filters.circuit_conditions()
     if conditions:  # the customer joined only when a filter asks about it
         impacts_query = impacts_query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
-    impacts = _run(session, impacts_query).all()
+    impacts = _run(session, impacts_query)  # streamed: each row freed once counted
     teams, customer_of = names.teams, names.customers
     causes: dict[int, str] = {}
     for incident_id, cause in _run(
@@ -218,10 +222,10 @@ def _faults(
             or first_region.get(i, (opened, UNKNOWN))[1],
             cause=causes.get(i, UNKNOWN),
             ne=ne or UNKNOWN,
-            circuits=tuple(sorted(circuits[i])),
-            service_types=tuple(sorted(types[i])),
-            contractors=tuple(sorted(contractors[i])),
-            customers=tuple(sorted(customers[i])),
+            circuits=_sorted(circuits[i]),
+            service_types=_sorted(types[i]),
+            contractors=_sorted(contractors[i]),
+            customers=_sorted(customers[i]),
         )
         for i, opened, recovered, due, diagnosed, ne, root_region_id in incidents
         if i in circuits  # an incident that hurt no (selected) circuit is not a fault
