@@ -32,7 +32,7 @@ UNKNOWN = "unknown"
 Row = dict[str, object]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen construction costs 3× (decision 111)
 class FaultRow:
     """A fault: a non-planned, non-drill incident that impacted at least one (selected) circuit."""
 
@@ -50,7 +50,7 @@ class FaultRow:
     customers: tuple[str, ...]  # distinct customers of those circuits, sorted
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen construction costs 3× (decision 111)
 class DownRow:
     """A ``down`` impact interval of a fault on a circuit; ``until`` None = still down."""
 
@@ -60,7 +60,7 @@ class DownRow:
     until: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen construction costs 3× (decision 111)
 class TicketRow:
     ticket_id: int
     incident_id: int | None
