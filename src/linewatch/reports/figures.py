@@ -32,7 +32,7 @@ UNKNOWN = "unknown"
 Row = dict[str, object]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen construction costs 3× (decision 111)
 class FaultRow:
     """A fault: a non-planned, non-drill incident that impacted at least one (selected) circuit."""
 
@@ -50,7 +50,7 @@ class FaultRow:
     customers: tuple[str, ...]  # distinct customers of those circuits, sorted
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen construction costs 3× (decision 111)
 class DownRow:
     """A ``down`` impact interval of a fault on a circuit; ``until`` None = still down."""
 
@@ -60,7 +60,7 @@ class DownRow:
     until: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen construction costs 3× (decision 111)
 class TicketRow:
     ticket_id: int
     incident_id: int | None
@@ -266,37 +266,47 @@ def statistics(
     groups: dict[str, dict[str, list[Any]]] = {}
     render: dict[str, Callable[[Any], Row]] = {}
     fault_row = _memo(lambda i: _fault_dict(by_id[i]))
+    counted = [by_id[i] for i in in_period]
 
-    def fault_view(name: str, keys_of: Callable[[FaultRow], Iterable[str]]) -> dict[str, list[int]]:
+    def fault_view(
+        name: str, keys: Iterable[str] | Iterable[tuple[str, ...]], many: bool = False
+    ) -> dict[str, list[int]]:
+        """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a tuple
+        of them each fault is counted under: none = "unknown")."""
         view: dict[str, list[int]] = defaultdict(list)
-        for i in in_period:
-            for key in keys_of(by_id[i]) or (UNKNOWN,):
-                view[key].append(i)
+        if many:
+            for f, several in zip(counted, keys, strict=True):
+                for key in several or (UNKNOWN,):
+                    view[key].append(f.incident_id)
+        else:
+            for f, key in zip(counted, keys, strict=True):
+                view[key].append(f.incident_id)  # type: ignore[index]
         groups[name] = dict(sorted(view.items()))
         render[name] = fault_row
         return groups[name]
 
     bucket_list = period.buckets(rules.trend_days_max)
     bucket_starts = [s for _, s in bucket_list]
-    trend = fault_view("trend", lambda f: (bucket_list[bisect_right(bucket_starts, f.opened) - 1][0],))
+    labels = [label for label, _ in bucket_list]
+    trend = fault_view("trend", [labels[bisect_right(bucket_starts, f.opened) - 1] for f in counted])
     trend_counts = {label: len(trend.get(label, ())) for label, _ in bucket_list}
     faults_fig = {
         "total": len(in_period),
-        "by_region": _counts(fault_view("by_region", lambda f: (f.region,))),
-        "by_cause": _counts(fault_view("by_cause", lambda f: (f.cause,))),
-        "by_service_type": _counts(fault_view("by_service_type", lambda f: f.service_types)),
-        "by_contractor": _counts(fault_view("by_contractor", lambda f: f.contractors)),
+        "by_region": _counts(fault_view("by_region", [f.region for f in counted])),
+        "by_cause": _counts(fault_view("by_cause", [f.cause for f in counted])),
+        "by_service_type": _counts(fault_view("by_service_type", [f.service_types for f in counted], True)),
+        "by_contractor": _counts(fault_view("by_contractor", [f.contractors for f in counted], True)),
     }
-    by_ne = fault_view("by_ne", lambda f: (f.ne,))
-    by_customer = fault_view("by_customer", lambda f: f.customers)
+    by_ne = fault_view("by_ne", [f.ne for f in counted])
+    by_customer = fault_view("by_customer", [f.customers for f in counted], True)
     groups["faults"] = {"all": in_period}
     render["faults"] = fault_row
 
-    recovered = [i for i in in_period if by_id[i].recovered is not None]
-    groups["mttr"] = {"recovered": recovered}
+    recovered = [f for f in counted if f.recovered is not None]
+    groups["mttr"] = {"recovered": [f.incident_id for f in recovered]}
     render["mttr"] = fault_row
     mttr = (
-        round(sum(by_id[i].recovered - by_id[i].opened for i in recovered) / 60 / len(recovered), 2)  # type: ignore[operator]
+        round(sum(f.recovered - f.opened for f in recovered) / 60 / len(recovered), 2)  # type: ignore[operator]
         if recovered
         else None
     )
@@ -360,16 +370,27 @@ def _availability(
     overlapping faults are not counted twice."""
     start, end = period.start_s, period.end_s
     horizon = min(end, max(now, start))
-    spans: dict[str, list[tuple[float, float, DownRow]]] = defaultdict(list)
+    spans: dict[str, list[tuple[float, float, DownRow]]] = {}
     for d in downs:
-        s, e = max(d.since, start), min(d.until if d.until is not None else horizon, end)
+        s = d.since if d.since > start else start
+        e = d.until if d.until is not None else horizon
+        if e > end:
+            e = end
         if e > s:
-            spans[d.circuit].append((s, e, d))
+            listed = spans.get(d.circuit)
+            if listed is None:
+                spans[d.circuit] = [(s, e, d)]
+            else:
+                listed.append((s, e, d))
     outage: dict[str, float] = {}
     view: dict[str, list[tuple[float, float, DownRow]]] = {}
     for circuit in sorted(spans):
-        items = sorted(spans[circuit], key=lambda x: (x[2].since, x[2].incident_id))
-        view[circuit] = items
+        items = view[circuit] = spans[circuit]
+        if len(items) == 1:  # most circuits: one interval, nothing to merge
+            s, e, _ = items[0]
+            outage[circuit] = (e - s) / 60
+            continue
+        items.sort(key=lambda x: (x[2].since, x[2].incident_id))
         outage[circuit] = merged_minutes([(s, e) for s, e, _ in items])
     groups["availability"] = view
     render["availability"] = lambda item: {
@@ -422,14 +443,19 @@ def _sla(
     sla: dict[str, float | None] = {}
     timeouts: dict[str, dict[str, int]] = {}
     for n, name in enumerate(DEADLINE_NAMES):
-        counted = [t for t in ordered if _counted(t, n, name)]
-        met = sum(t.met[n] is not None and name not in t.breached for t in counted)
-        sla[name] = _ratio(met, len(counted))
-        groups[f"sla_{name}"] = {name: counted}
+        # One pass: counted when breached (late, not met) or reached (met) — see _counted.
+        counted: list[TicketRow] = []
+        met = 0
         late: dict[str, list[TicketRow]] = defaultdict(list)
         for t in ordered:
             if name in t.breached:
+                counted.append(t)
                 late[t.cause].append(t)
+            elif t.met[n] is not None:
+                counted.append(t)
+                met += 1
+        sla[name] = _ratio(met, len(counted))
+        groups[f"sla_{name}"] = {name: counted}
         groups[f"timeouts_{name}"] = dict(sorted(late.items()))
         timeouts[name] = _counts(groups[f"timeouts_{name}"])
         render[f"sla_{name}"] = render[f"timeouts_{name}"] = lambda t, name=name: _ticket_row(t, name)
@@ -451,6 +477,11 @@ def _league(
     for team, rows in by_team.items():
         counted = met = 0
         for t in rows:
+            if not t.breached:  # most tickets: every milestone reached is counted and met
+                reached = len(t.met) - t.met.count(None)
+                counted += reached
+                met += reached
+                continue
             for n, name in enumerate(DEADLINE_NAMES):
                 if _counted(t, n, name):
                     counted += 1
@@ -500,25 +531,38 @@ def _repeats(
     start, end = period.start_s, period.end_s
     window = rules.repeat_days * 86400
     faulty = sorted({c for i in in_period for c in by_id[i].circuits})
-    wanted = set(faulty)
-    opened_by_circuit: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    opened_by_circuit: dict[str, list[tuple[float, int]]] = {c: [] for c in faulty}
     for f in faults:
         for c in f.circuits:
-            if c in wanted:
-                opened_by_circuit[c].append((f.opened, f.incident_id))
+            times = opened_by_circuit.get(c)
+            if times is not None:
+                times.append((f.opened, f.incident_id))
     items: list[tuple[str, list[int]]] = []
     repeats = 0
     for c in faulty:
-        times = sorted(opened_by_circuit[c])
-        opened = [t for t, _ in times]
-        best: list[int] = []
-        for n, at in enumerate(opened):
+        times = opened_by_circuit[c]
+        if len(times) == 1:  # most circuits: their one fault, in the period
+            items.append((c, [times[0][1]]))
+            repeats += rules.repeat_min <= 1
+            continue
+        times.sort()
+        # For each of its faults in the period, the faults opened in (at - window, at]: a window
+        # sliding along the sorted times (``first`` only moves forward), widest first kept.
+        count = len(times)
+        first = best_first = best_last = 0
+        for n in range(count):
+            at = times[n][0]
             if not start <= at < end:
                 continue
-            first = bisect_right(opened, at - window)  # faults in (at - window, at]
-            last = bisect_right(opened, at, lo=n)
-            if last - first > len(best):
-                best = [i for _, i in times[first:last]]
+            edge = at - window
+            while times[first][0] <= edge:
+                first += 1
+            last = n + 1
+            while last < count and times[last][0] == at:
+                last += 1
+            if last - first > best_last - best_first:
+                best_first, best_last = first, last
+        best = [i for _, i in times[best_first:best_last]]
         repeats += len(best) >= rules.repeat_min
         items.append((c, best))
     groups["repeat_faults"] = {"all": items}

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, CursorResult, Executable, and_, func, or_, select, text, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from linewatch.core.actor import Actor
@@ -97,19 +98,61 @@ class Filters:
         return self
 
 
+def _run(session: Session, query: Executable) -> CursorResult[Any]:
+    """Core execution on the session's connection: plain rows, without the ORM's per-row
+    result machinery (a report reads a few hundred thousand of them)."""
+    return session.connection().execute(query)
+
+
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """Customers (code, region code, account manager) and teams (code) by id, read once per
+    report: a few thousand small rows instead of three index lookups per impact and ticket."""
+
+    customers: dict[int, tuple[str, str | None, int | None]]
+    teams: dict[int, str]
+    regions: dict[int, str]
+
+    @classmethod
+    def load(cls, session: Session) -> _Names:
+        region = aliased(Region)
+        customers = {
+            i: (code, region_code, manager)
+            for i, code, region_code, manager in _run(
+                session,
+                select(Customer.id, Customer.code, region.code, Customer.account_manager_id).outerjoin(
+                    region, region.id == Customer.region_id
+                ),
+            )
+        }
+        teams: dict[int, str] = {i: code for i, code in _run(session, select(Team.id, Team.code))}
+        regions: dict[int, str] = {i: code for i, code in _run(session, select(Region.id, Region.code))}
+        return cls(customers, teams, regions)
+
+
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
     items = sorted(ids)
     for n in range(0, len(items), _CHUNK):
         yield items[n : n + _CHUNK]
 
 
+def _sorted(items: set[str]) -> tuple[str, ...]:
+    return tuple(items) if len(items) < 2 else tuple(sorted(items))
+
+
 def _faults(
-    session: Session, filters: Filters, window: ColumnElement[bool], impact_window: ColumnElement[bool]
+    session: Session,
+    names: _Names,
+    filters: Filters,
+    window: ColumnElement[bool],
+    impact_window: ColumnElement[bool],
+    codes: dict[int, str] | None = None,
 ) -> dict[int, FaultRow]:
     """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
-    impacts are read (the repeat-fault window needs only circuits that failed in the period)."""
-    ne_region = aliased(Region)
-    incidents = session.execute(
+    impacts are read (the repeat-fault window needs only circuits that failed in the period).
+    ``codes``, when given, receives the code of each impacted circuit by id."""
+    incidents = _run(
+        session,
         select(
             IncidentRecord.id,
             epoch_seconds(IncidentRecord.opened_at),
@@ -117,36 +160,38 @@ def _faults(
             epoch_seconds(IncidentRecord.diagnosis_due),
             epoch_seconds(IncidentRecord.diagnosis_at),
             NetworkElement.name,
-            ne_region.code,
+            NetworkElement.region_id,
         )
         .outerjoin(NetworkElement, NetworkElement.id == IncidentRecord.root_ne_id)
-        .outerjoin(ne_region, ne_region.id == NetworkElement.region_id)
-        .where(_REAL, window)
+        .where(_REAL, window),
     ).all()
-    customer_region = aliased(Region)
-    impacts = session.execute(
+    region_of = names.regions
+    impacts_query = (
         select(
             ImpactRecord.incident_id,
             epoch_seconds(ImpactRecord.since),
             Circuit.code,
+            Circuit.id,
             Circuit.service_type,
-            Team.code,
-            Customer.code,
-            customer_region.code,
+            Circuit.maintainer_id,
+            Circuit.customer_id,
         )
         .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
         .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-        .join(Customer, Customer.id == Circuit.customer_id)
-        .outerjoin(customer_region, customer_region.id == Customer.region_id)
-        .outerjoin(Team, Team.id == Circuit.maintainer_id)
-        .where(_REAL, window, impact_window, *filters.circuit_conditions())
-    ).all()
+        .where(_REAL, window, impact_window)
+    )
+    conditions = filters.circuit_conditions()
+    if conditions:  # the customer joined only when a filter asks about it
+        impacts_query = impacts_query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
+    impacts = _run(session, impacts_query)  # streamed: each row freed once counted
+    teams, customer_of = names.teams, names.customers
     causes: dict[int, str] = {}
-    for incident_id, cause in session.execute(
+    for incident_id, cause in _run(
+        session,
         select(Ticket.incident_id, Ticket.cause)
         .join(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
         .where(_REAL, window, Ticket.closed_at.is_not(None), Ticket.cause != "")
-        .order_by(Ticket.closed_at, Ticket.id)
+        .order_by(Ticket.closed_at, Ticket.id),
     ):
         causes.setdefault(incident_id, cause)  # the first closed ticket's cause (回单原因)
     circuits: dict[int, set[str]] = defaultdict(set)
@@ -154,8 +199,12 @@ def _faults(
     contractors: dict[int, set[str]] = defaultdict(set)
     customers: dict[int, set[str]] = defaultdict(set)
     first_region: dict[int, tuple[float, str]] = {}
-    for incident_id, since_at, code, service_type, maintainer, customer, region in impacts:
+    for incident_id, since_at, code, circuit_id, service_type, maintainer_id, customer_id in impacts:
+        customer, region, _ = customer_of[customer_id]
+        maintainer = teams.get(maintainer_id) if maintainer_id is not None else None
         circuits[incident_id].add(code)
+        if codes is not None:
+            codes[circuit_id] = code
         types[incident_id].add(service_type)
         customers[incident_id].add(customer)
         if maintainer:
@@ -169,62 +218,92 @@ def _faults(
             recovered=recovered,
             diagnosis_due=due,
             diagnosis_at=diagnosed,
-            region=root_region or first_region.get(i, (opened, UNKNOWN))[1],
+            region=(region_of.get(root_region_id) if root_region_id is not None else None)
+            or first_region.get(i, (opened, UNKNOWN))[1],
             cause=causes.get(i, UNKNOWN),
             ne=ne or UNKNOWN,
-            circuits=tuple(sorted(circuits[i])),
-            service_types=tuple(sorted(types[i])),
-            contractors=tuple(sorted(contractors[i])),
-            customers=tuple(sorted(customers[i])),
+            circuits=_sorted(circuits[i]),
+            service_types=_sorted(types[i]),
+            contractors=_sorted(contractors[i]),
+            customers=_sorted(customers[i]),
         )
-        for i, opened, recovered, due, diagnosed, ne, root_region in incidents
+        for i, opened, recovered, due, diagnosed, ne, root_region_id in incidents
         if i in circuits  # an incident that hurt no (selected) circuit is not a fault
     )
     return {f.incident_id: f for f in faults if filters.keeps(f)}
 
 
-def _earlier(session: Session, filters: Filters, window: ColumnElement[bool]) -> dict[int, FaultRow]:
-    """Faults of the repeat-fault window before the period: when they opened and which circuits
-    they hurt, nothing else (they are never counted themselves)."""
-    circuits: dict[int, list[str]] = defaultdict(list)
+def _earlier(session: Session, window: ColumnElement[bool], codes: dict[int, str]) -> dict[int, FaultRow]:
+    """Faults of the repeat-fault window before the period that hurt one of ``codes``' circuits
+    (the period's, already filtered): when they opened and which of those circuits they hurt,
+    nothing else (they are never counted themselves). Read by incident over the window and
+    matched here: no per-circuit lookups, no circuit join."""
+    circuits: dict[int, set[str]] = defaultdict(set)
     opened: dict[int, float] = {}
-    for incident_id, at, code in session.execute(
-        select(ImpactRecord.incident_id, epoch_seconds(IncidentRecord.opened_at), Circuit.code)
+    for incident_id, at, circuit_id in _run(
+        session,
+        select(ImpactRecord.incident_id, epoch_seconds(IncidentRecord.opened_at), ImpactRecord.circuit_id)
         .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
-        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-        .join(Customer, Customer.id == Circuit.customer_id)
-        .where(_REAL, window, *filters.circuit_conditions())
+        .where(_REAL, window),
     ):
-        circuits[incident_id].append(code)
-        opened[incident_id] = at
+        code = codes.get(circuit_id)
+        if code is not None:
+            circuits[incident_id].add(code)
+            opened[incident_id] = at
     return {
         i: FaultRow(
-            i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, tuple(sorted(set(c))), (), (), ()
+            i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, tuple(sorted(c)), (), (), ()
         )
         for i, c in circuits.items()
     }
 
 
+# Down intervals that started up to this long before a period are read by their start
+# (ix_incident_impact_down); older ones still running at its start must be longer than this, and
+# are found by their length (ix_incident_impact_span, an expression index: see migration 0011).
+_CARRY_DAYS = 2
+SPAN = {  # interval length > :days, spelled as the expression index is (migration 0011)
+    "sqlite": "(julianday(incident_impact.until) - julianday(incident_impact.since)) > :span_days",
+    "postgresql": "(incident_impact.until - incident_impact.since) > make_interval(days => :span_days)",
+}
+
+
 def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
-    query = (
-        select(
-            ImpactRecord.incident_id,
-            Circuit.code,
-            epoch_seconds(ImpactRecord.since),
-            epoch_seconds(ImpactRecord.until),
+    """Every ``down`` interval overlapping the period: those that started in it or up to
+    ``_CARRY_DAYS`` before it, then the longer ones still running at its start (ongoing, or
+    ended after it) — two bounded index ranges instead of every interval ended since."""
+    reach = datetime.fromtimestamp(period.start_s - _CARRY_DAYS * 86400, period.start.tzinfo)
+    running = or_(ImpactRecord.until.is_(None), ImpactRecord.until > period.start)
+    long_ = text(SPAN[session.get_bind().dialect.name]).bindparams(span_days=_CARRY_DAYS)
+    down = ImpactRecord.impact == "down"
+    parts = [
+        and_(down, ImpactRecord.since >= reach, ImpactRecord.since < period.end, running),
+        and_(
+            # coalesce(): not by kind and start first (all earlier history), but the two OR'ed
+            # indexes below (SQLite picks an equality over an expression index otherwise).
+            func.coalesce(ImpactRecord.impact, "") == "down",
+            ImpactRecord.since < reach,
+            or_(ImpactRecord.until.is_(None), and_(long_, ImpactRecord.until > period.start)),
+        ),
+    ]
+    conditions = filters.circuit_conditions()
+    queries = []
+    for part in parts:
+        query = (
+            select(
+                ImpactRecord.incident_id,
+                Circuit.code,
+                epoch_seconds(ImpactRecord.since),
+                epoch_seconds(ImpactRecord.until),
+            )
+            .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+            .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+            .where(_REAL, part)
         )
-        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
-        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-        .join(Customer, Customer.id == Circuit.customer_id)
-        .where(
-            _REAL,
-            ImpactRecord.impact == "down",
-            ImpactRecord.since < period.end,
-            or_(ImpactRecord.until.is_(None), ImpactRecord.until > period.start),
-            *filters.circuit_conditions(),
-        )
-    )
-    return [DownRow(i, code, s, u) for i, code, s, u in session.execute(query)]
+        if conditions:  # the customer only when a filter asks about it
+            query = query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
+        queries.append(query)
+    return [DownRow(i, code, s, u) for i, code, s, u in _run(session, union_all(*queries))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +316,10 @@ class _TicketFacts:
     team_id: int | None
 
 
-def _tickets(session: Session, period: Period) -> list[tuple[TicketRow, _TicketFacts]]:
+def _tickets(
+    session: Session, names: _Names, period: Period, facts: bool
+) -> list[tuple[TicketRow, _TicketFacts | None]]:
+    """The period's tickets; with ``facts``, what a filter matches them on (else None)."""
     scope = and_(
         Ticket.created_at >= period.start,
         Ticket.created_at < period.end,
@@ -245,52 +327,56 @@ def _tickets(session: Session, period: Period) -> list[tuple[TicketRow, _TicketF
         or_(Ticket.incident_id.is_(None), _REAL),
     )
     milestones = [epoch_seconds(getattr(Ticket, column)) for column in MILESTONE_AT.values()]
-    customer_region = aliased(Region)
-    rows = session.execute(
+    rows = _run(
+        session,
         select(
             Ticket.id,
             Ticket.incident_id,
             epoch_seconds(Ticket.created_at),
-            Team.code,
-            Ticket.cause,
-            Customer.code,
-            customer_region.code,
-            Customer.account_manager_id,
             Ticket.assignee_id,
+            Ticket.cause,
+            Ticket.customer_id,
             *milestones,
         )
         .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-        .outerjoin(Team, Team.id == Ticket.assignee_id)
-        .outerjoin(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(customer_region, customer_region.id == Customer.region_id)
-        .where(scope)
+        .where(scope),
     ).all()
+    teams, customer_of = names.teams, names.customers
+    nobody: tuple[None, None, None] = (None, None, None)
     breached: dict[int, set[str]] = defaultdict(set)
-    for ticket_id, data in session.execute(
+    for ticket_id, data in _run(
+        session,
         select(TicketEvent.ticket_id, TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
         # coalesce(): read the period's tickets' events by ticket (ix_ticket_event_ticket), not
         # every breach of all history by type first (SQLite's choice for a bare equality).
-        .where(scope, func.coalesce(TicketEvent.type, "") == "breach")
+        .where(scope, func.coalesce(TicketEvent.type, "") == "breach"),
     ):
         if data and data.get("deadline"):
             breached[ticket_id].add(data["deadline"])
-    return [
-        (
-            TicketRow(
-                ticket_id=t[0],
-                incident_id=t[1],
-                created=t[2],
-                met=tuple(t[9:]),
-                breached=frozenset(breached[t[0]]),
-                team=t[3] or UNKNOWN,
-                cause=t[4] or UNKNOWN,
-            ),
-            _TicketFacts(customer=t[5], region=t[6], account_manager_id=t[7], team_id=t[8]),
+    none: frozenset[str] = frozenset()
+    out: list[tuple[TicketRow, _TicketFacts | None]] = []
+    for t in rows:
+        ticket_id, assignee_id, customer_id = t[0], t[3], t[5]
+        late = breached.get(ticket_id)
+        row = TicketRow(
+            ticket_id=ticket_id,
+            incident_id=t[1],
+            created=t[2],
+            met=tuple(t[6:]),
+            breached=frozenset(late) if late else none,
+            team=(teams.get(assignee_id) if assignee_id is not None else None) or UNKNOWN,
+            cause=t[4] or UNKNOWN,
         )
-        for t in rows
-    ]
+        if facts:
+            customer, region, manager = (
+                customer_of.get(customer_id, nobody) if customer_id is not None else nobody
+            )
+            out.append((row, _TicketFacts(customer, region, manager, assignee_id)))
+        else:
+            out.append((row, None))
+    return out
 
 
 def _ticket_kept(t: TicketRow, facts: _TicketFacts, filters: Filters, faults: dict[int, FaultRow]) -> bool:
@@ -365,6 +451,7 @@ def build_report(
 
 def _build(session: Session, policy: Policy, period: Period, now: datetime, filters: Filters) -> Report:
     rules = rules_of(policy)
+    names = _Names.load(session)
     since = datetime.fromtimestamp(period.start_s - rules.repeat_days * 86400, period.start.tzinfo)
     failed_in_period = (
         select(ImpactRecord.circuit_id)
@@ -376,34 +463,35 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     failed_before = ImpactRecord.circuit_id.in_(failed_in_period)
     if filters.region is None and filters.cause is None:
         # The repeat-fault window only needs when each earlier fault hurt which of this period's circuits.
-        faults = _faults(session, filters, in_period, true())
+        codes: dict[int, str] = {}
+        faults = _faults(session, names, filters, in_period, true(), codes)
         # An impact starts after its incident opened, and one that started after the period
-        # cannot make a fault in it a repeat: bounding ``since`` both ways lets the circuit index
-        # range over the window instead of each circuit's whole history.
+        # cannot make a fault in it a repeat.
         bounded = and_(ImpactRecord.since >= since, ImpactRecord.since < period.end)
-        faults.update(_earlier(session, filters, and_(before, failed_before, bounded)))
+        faults.update(_earlier(session, and_(before, bounded), codes))
     else:  # the region or cause of earlier faults decides whether they count
         faults = _faults(
             session,
+            names,
             filters,
             and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end),
             or_(in_period, failed_before),
         )
     downs = _downs(session, period, filters)
-    tickets = _tickets(session, period)
+    tickets = _tickets(session, names, period, filters.any)
     if filters.any:
         # Down intervals and tickets of faults opened before the window: load those faults too,
         # so the fault-level filters can be applied to them.
         missing = {d.incident_id for d in downs} | {t.incident_id for t, _ in tickets if t.incident_id}
         for ids in _chunks(missing - faults.keys()):
-            faults.update(_faults(session, filters, IncidentRecord.id.in_(ids), true()))
+            faults.update(_faults(session, names, filters, IncidentRecord.id.in_(ids), true()))
         downs = [d for d in downs if d.incident_id in faults]
     return statistics(
         period,
         now.timestamp(),
         list(faults.values()),
         downs,
-        [t for t, facts in tickets if _ticket_kept(t, facts, filters, faults)],
+        [t for t, facts in tickets if facts is None or _ticket_kept(t, facts, filters, faults)],
         _in_service(session, filters),
         rules,
     )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
-
 from linewatch.core.spreadsheet import safe
+from linewatch.core.xlsx_stream import StreamedWorkbook
 from linewatch.reports.figures import Report
 
 
@@ -15,7 +14,10 @@ def _sheet_title(name: str) -> str:
 
 
 def workbook_bytes(report: Report) -> bytes:
-    wb = Workbook(write_only=True)  # streamed rows: several times faster and flat in memory
+    out = io.BytesIO()
+    # Streamed SpreadsheetML: a year-scale month is hundreds of thousands of rows, and openpyxl
+    # spends ≈ 8 µs on every cell (decision 112).
+    wb = StreamedWorkbook(out)
     summary = wb.create_sheet("summary 汇总")
     summary.append(["figure 指标", "key", "value"])
     figures = report.figures
@@ -65,8 +67,7 @@ def workbook_bytes(report: Report) -> bytes:
     raw.append(columns)
     for r in report.faults:
         raw.append([safe(r[c]) for c in columns])
-    out = io.BytesIO()
-    wb.save(out)
+    wb.finish()
     return out.getvalue()
 
 
