@@ -89,3 +89,37 @@ def test_alarm_lists_read_circuits_from_the_index_and_fall_back_to_the_database(
     assert from_index == from_db
     assert {c for a in from_index["items"] for c in a["circuits"]} >= {"FZ-C001-DATA-1"}
     assert {c for a in from_index["items"] for c in a["customers"]} >= {"C001", "C002"}
+
+
+def test_a_sender_that_gives_up_cancels_nothing_and_the_pipeline_goes_on(
+    small: Context, client: TestClient
+) -> None:
+    """The HTTP edge awaits the pipeline's future (decision 99); if a waiter's future is cancelled
+    (it must not be, the edge shields it — this is the belt to those braces) the alarm is stored
+    all the same and the committer goes on answering the others."""
+    from linewatch.alarms.normalise import normalise_native
+
+    at = small.clock.now()
+    event = normalise_native(alarm("ACC-GL-1", "LOS", "GE0/2/1", "critical"), at, small.clock.tz, {})
+    if small.db.write_turn is not None:  # SQLite: the committer waits for the turn we hold
+        small.db.write_turn.acquire()
+        release = small.db.write_turn.release
+    else:  # PostgreSQL: the committer waits for a table we lock
+        blocker = small.db.engine.connect()
+        transaction = blocker.begin()
+        blocker.execute(text("LOCK TABLE alarm_event IN ACCESS EXCLUSIVE MODE"))
+
+        def release() -> None:
+            transaction.rollback()
+            blocker.close()
+
+    try:
+        pending = small.pipeline.enqueue("http", [event])
+        assert pending.cancel(), "the answer cannot have come while the write waits"
+    finally:
+        release()
+    ids = post(client, alarm("AGG-GL-2", "LOS", "GE0/2/5", "critical"))["ids"]
+    assert ids
+    listed = client.get("/api/v1/alarms", headers=ADMIN).json()["items"]
+    assert {(a["ne"], a["object"]) for a in listed} == {("ACC-GL-1", "GE0/2/1"), ("AGG-GL-2", "GE0/2/5")}
+    assert small.pipeline.stats["failures"] == 0
