@@ -164,6 +164,7 @@ def test_a_killed_worker_process_is_restarted_and_dispatch_goes_on(served) -> No
         wait_until(lambda: client.get("/readyz").status_code == 200, 60, "readiness with the new worker")
         metrics = client.get("/metrics").text
     assert 'linewatch_queue_depth{queue="downstream"}' in metrics
+    assert 'linewatch_worker{counter="restarts"} 1' in metrics
     db.dispose()
 
 

@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("linewatch.worker")
 STATS_INTERVAL_SECONDS = 1.0
 RESTART_DELAY_SECONDS = 1.0  # between a child's death and its successor
-
-
 PULSE_SECONDS = 0.1  # while ingest is busy, the parent says so at least this often
 
 

@@ -156,6 +156,13 @@ def operations_metrics(ctx: Context) -> list[str]:
         _line("linewatch_queue_depth", dispatch_queued, {"queue": "downstream"}),
         _line("linewatch_queue_depth", dispatch_retrying, {"queue": "downstream_retry"}),
     ]
+    if ctx.worker is not None:  # the worker process: restarts, changes not yet forwarded, report age
+        out += ["# TYPE linewatch_worker gauge"]
+        out += [
+            _line("linewatch_worker", value, {"counter": key})
+            for key, value in ctx.worker.diagnostics().items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        ]
     with ctx.db.reading() as session:
         timers_due = session.execute(
             select(func.count(), func.min(Timer.due_at)).where(Timer.fired_at.is_(None), Timer.due_at <= now)
