@@ -102,7 +102,7 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     settings = _settings()
     configure(settings.log_format)  # type: ignore[attr-defined]
-    ctx = build_context(settings, migrate=False)  # type: ignore[arg-type]
+    ctx = build_context(settings, migrate=False, books=False)  # type: ignore[arg-type]
     if ctx.settings.tune_gc:
         freeze_long_lived()
     run(ctx, sys.stdin.buffer, sys.stdout.buffer)

@@ -211,7 +211,9 @@ class Context:
         )
 
 
-def build_context(settings: Settings, *, migrate: bool = True) -> Context:
+def build_context(settings: Settings, *, migrate: bool = True, books: bool = True) -> Context:
+    """``books=False`` (the worker process): no impact index, planned windows or suggestions —
+    dispatch and notifications read the database, and the index is most of a large city's memory."""
     policy = load_policy(settings.policy)
     clock = make_clock(settings.clock, policy.timezone, settings.clock_start)
     db = Database(settings.db, settings.db_timeout)
@@ -221,6 +223,8 @@ def build_context(settings: Settings, *, migrate: bool = True) -> Context:
     ctx.bus.subscribe(INVENTORY_CHANGED, ctx.on_inventory_changed)
     ctx.bus.subscribe(INCIDENTS_CHANGED, ctx.publish_incident_changes)
     ctx.clock.on_change(lambda _old, _new: ctx.on_tick())
+    if not books:
+        return ctx
     ctx.rebuild_index()
     ctx.refresh_plans()
     with db.unit_of_work() as session:
