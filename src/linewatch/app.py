@@ -43,6 +43,7 @@ def create_app(ctx: Context) -> FastAPI:
         description="集团客户专线 fault monitoring and dispatch",
     )
     app.state.ctx = ctx
+    app.state.remembered_tokens = {}  # api/deps.py: ingest tokens looked up lately
     app.add_middleware(RequestIds)
     retry_after = {"Retry-After": str(ctx.policy.ingest.retry_after_seconds)}
 

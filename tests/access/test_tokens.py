@@ -220,3 +220,17 @@ def test_audit_log_is_append_only_in_the_database(small: Context, client: TestCl
     with small.db.engine.connect() as conn:
         after = [tuple(r) for r in conn.execute(text("SELECT id, actor FROM audit_log ORDER BY id"))]
     assert after == before
+
+
+def test_a_remembered_ingest_token_stops_working_the_moment_it_is_revoked(
+    small: Context, client: TestClient
+) -> None:
+    """Ingest tokens are remembered for a few seconds after a lookup (api/deps.py); revoking one
+    through the API forgets them at once."""
+    issued = issue(client, {"kind": "ingest", "name": "ems-feed"})
+    alarm = {"source": "ems", "ne": "ACC-GL-1", "object": "GE0/2/1", "type": "LOS", "severity": "major"}
+    for _ in range(2):  # the second use is answered from memory
+        assert client.post("/api/v1/alarms", json=alarm, headers=bearer(issued["token"])).status_code == 202
+    assert client.app.state.remembered_tokens  # type: ignore[attr-defined]
+    assert client.delete(f"/api/v1/admin/tokens/{issued['id']}", headers=ADMIN).status_code == 204
+    assert_error(client.post("/api/v1/alarms", json=alarm, headers=bearer(issued["token"])), 401)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linewatch.access import service as access
-from linewatch.api.deps import RowId, admin_only, get_ctx, reading, user_actor, writing
+from linewatch.api.deps import RowId, admin_only, forget_tokens, get_ctx, reading, user_actor, writing
 from linewatch.api.errors import ERROR_RESPONSES
 from linewatch.context import Context
 from linewatch.core.actor import Actor
@@ -102,12 +102,11 @@ def list_tokens(actor: Actor = Depends(admin_only), session: Session = Depends(r
 
 @router.delete("/admin/tokens/{token_id}", status_code=204)
 def revoke_token(
-    token_id: RowId,
-    actor: Actor = Depends(admin_only),
-    session: Session = Depends(writing),
-    ctx: Context = Depends(get_ctx),
+    token_id: RowId, request: Request, actor: Actor = Depends(admin_only), ctx: Context = Depends(get_ctx)
 ) -> None:
-    access.revoke_token(session, ctx.clock, actor, token_id)
+    with ctx.db.unit_of_work() as session:
+        access.revoke_token(session, ctx.clock, actor, token_id)
+    forget_tokens(request)  # after the commit: no request can cache the token as valid again
 
 
 class UserRequest(BaseModel):

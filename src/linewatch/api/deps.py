@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from linewatch.access.service import actor_for_token, session_actor
+from linewatch.access.service import actor_for_token, bootstrap_actor, digest, session_actor
 from linewatch.context import Context
 from linewatch.core.actor import INGEST, Actor
 from linewatch.core.errors import Forbidden, Unauthorized
@@ -38,18 +40,49 @@ def writing(ctx: Context = Depends(get_ctx)) -> Iterator[Session]:
         yield session
 
 
-def current_actor(request: Request, ctx: Context = Depends(get_ctx)) -> Actor:
+# Ingest tokens (and the configured admin token) are remembered this long after a lookup: a
+# sender posting one alarm per request then costs no database read and no pool thread for its
+# credentials. Revoking through the API forgets them at once; through another process (the CLI)
+# within this many seconds. A person's token is read every time (role changes, disabling).
+TOKEN_MEMORY_SECONDS = 5.0
+
+
+async def current_actor(request: Request, ctx: Context = Depends(get_ctx)) -> Actor:
     """Bearer token first; else the web session cookie, with CSRF checked on unsafe methods."""
     header = request.headers.get("authorization", "")
+    if not header:
+        return await run_in_threadpool(_session_actor, request, ctx)
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Authorization must be 'Bearer <token>'")
+    remembered: dict[str, tuple[Actor, float]] = request.app.state.remembered_tokens
+    key = digest(token)
+    hit = remembered.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    actor = await run_in_threadpool(_token_actor, ctx, token)
+    if actor.role == INGEST or actor == bootstrap_actor():
+        remembered[key] = (actor, now + TOKEN_MEMORY_SECONDS)
+    return actor
+
+
+def forget_tokens(request: Request) -> None:
+    """A token was revoked: every remembered token is read again on its next use."""
+    request.app.state.remembered_tokens.clear()
+
+
+def _token_actor(ctx: Context, token: str) -> Actor:
     with ctx.db.reading() as session:
-        if header:
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthorized("Authorization must be 'Bearer <token>'")
-            return actor_for_token(session, ctx.clock, token.strip(), ctx.settings.admin_token)
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            raise Unauthorized("authentication required: a bearer token or a login session")
+        return actor_for_token(session, ctx.clock, token, ctx.settings.admin_token)
+
+
+def _session_actor(request: Request, ctx: Context) -> Actor:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthorized("authentication required: a bearer token or a login session")
+    with ctx.db.reading() as session:
         actor, web = session_actor(session, ctx.clock, cookie)
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
