@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,6 +56,18 @@ def warned_customers(session: Session, now: datetime) -> dict[int, str]:
     return out
 
 
+@dataclass
+class Wanted:
+    """A warning to open for a customer, or to escalate its active one to."""
+
+    customer: Customer
+    level: str
+    source: str
+    reason: str
+    scope: dict[str, Any]
+    existing: CustomerWarning | None = None
+
+
 def raise_warning(
     session: Session,
     policy: Policy,
@@ -69,37 +82,50 @@ def raise_warning(
     existing: CustomerWarning | None = None,
 ) -> CustomerWarning | None:
     """Open a warning, or escalate the active one; None when the active one is already as high."""
+    wanted = Wanted(customer, level, source, reason, scope, existing)
+    return raise_warnings(session, policy, tz, now, [wanted], actor)[0]
+
+
+def raise_warnings(
+    session: Session, policy: Policy, tz: ZoneInfo, now: datetime, wanted: list[Wanted], actor: str = "system"
+) -> list[CustomerWarning | None]:
+    """:func:`raise_warning` for many customers with one flush: an urgent incident at scale hurts
+    hundreds of customers, and a flush each held the write lock for seconds (decision 98)."""
     wp = policy.warnings
     valid = now + timedelta(days=wp.lookback_days)
-    if existing is not None:
-        if RANK[level] <= RANK[existing.level]:
-            return None
-        session.add(
-            WarningEvent(
-                warning_id=existing.id,
-                at=now,
-                actor=actor,
-                kind="level",
-                from_level=existing.level,
-                to_level=level,
-                note=reason,
+    raised: list[CustomerWarning | None] = []
+    for item in wanted:
+        existing, level = item.existing, item.level
+        if existing is not None:
+            if RANK[level] <= RANK[existing.level]:
+                raised.append(None)
+                continue
+            session.add(
+                WarningEvent(
+                    warning_id=existing.id,
+                    at=now,
+                    actor=actor,
+                    kind="level",
+                    from_level=existing.level,
+                    to_level=level,
+                    note=item.reason,
+                )
             )
-        )
-        existing.level, existing.source, existing.reason = level, source, reason
-        existing.scope = scope
-        existing.valid_until = max(existing.valid_until, valid)
-        # an escalation is a new red warning: a new visit is due (DOMAIN 8)
-        existing.visit_due, existing.visit_done_at = visit_due(now, wp.visit_due_working_days, tz), None
-        existing.updated_at = now
-        warning = existing
-    else:
+            existing.level, existing.source, existing.reason = level, item.source, item.reason
+            existing.scope = item.scope
+            existing.valid_until = max(existing.valid_until, valid)
+            # an escalation is a new red warning: a new visit is due (DOMAIN 8)
+            existing.visit_due, existing.visit_done_at = visit_due(now, wp.visit_due_working_days, tz), None
+            existing.updated_at = now
+            raised.append(existing)
+            continue
         warning = CustomerWarning(
-            customer_id=customer.id,
+            customer_id=item.customer.id,
             level=level,
             state="active",
-            source=source,
-            reason=reason,
-            scope=scope,
+            source=item.source,
+            reason=item.reason,
+            scope=item.scope,
             measures="",
             opened_at=now,
             valid_until=valid,
@@ -108,37 +134,42 @@ def raise_warning(
             updated_at=now,
         )
         session.add(warning)
-        session.flush()
-        session.add(
-            WarningEvent(
-                warning_id=warning.id,
-                at=now,
-                actor=actor,
-                kind="opened",
-                from_level=None,
-                to_level=level,
-                note=reason,
+        raised.append(warning)
+    session.flush()  # the new warnings' ids, in one batch
+    for item, warning in zip(wanted, raised, strict=True):
+        if warning is None:
+            continue
+        if item.existing is None:
+            session.add(
+                WarningEvent(
+                    warning_id=warning.id,
+                    at=now,
+                    actor=actor,
+                    kind="opened",
+                    from_level=None,
+                    to_level=item.level,
+                    note=item.reason,
+                )
             )
+        outbox.request(
+            session,
+            now,
+            "customer.warning",
+            {"customers": [item.customer.code], "roles": AUDIENCE_ROLES},
+            {
+                "customer": item.customer.name,
+                "warning_id": warning.id,
+                "warning_level": item.level,
+                "reason": item.reason,
+                "visit_due": warning.visit_due.isoformat(),
+                # short facts for a one-SMS text (the reason above is the long bilingual one)
+                "source": item.source,
+                "faults": len(item.scope.get("incidents") or []),
+                "over_limit": len(item.scope.get("over_limit") or []),
+                "days": wp.lookback_days,
+            },
         )
-    outbox.request(
-        session,
-        now,
-        "customer.warning",
-        {"customers": [customer.code], "roles": AUDIENCE_ROLES},
-        {
-            "customer": customer.name,
-            "warning_id": warning.id,
-            "warning_level": level,
-            "reason": reason,
-            "visit_due": warning.visit_due.isoformat(),
-            # short facts for a one-SMS text (the reason above is the long bilingual one)
-            "source": source,
-            "faults": len(scope.get("incidents") or []),
-            "over_limit": len(scope.get("over_limit") or []),
-            "days": wp.lookback_days,
-        },
-    )
-    return warning
+    return raised
 
 
 def on_incident_changes(policy: Policy, tz: ZoneInfo) -> Callable[[Session, list[Any]], None]:
@@ -170,20 +201,18 @@ def on_incident_changes(policy: Policy, tz: ZoneInfo) -> Callable[[Session, list
         customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(list(hit))))}
         now = max(c.at for c in changes)
         active = _active(session, list(hit), now)
-        for customer_id, (incidents, circuits, _) in sorted(hit.items()):
-            ids = ", ".join(f"#{i}" for i in sorted(incidents))
-            raise_warning(
-                session,
-                policy,
-                tz,
-                now,
+        wanted = [
+            Wanted(
                 customers[customer_id],
                 "red",
                 "realtime",
-                f"紧急故障 urgent incident {ids}",
+                "紧急故障 urgent incident " + ", ".join(f"#{i}" for i in sorted(incidents)),
                 {"incidents": sorted(incidents), "circuits": sorted(circuits)},
-                existing=active.get(customer_id),
+                active.get(customer_id),
             )
+            for customer_id, (incidents, circuits, _) in sorted(hit.items())
+        ]
+        raise_warnings(session, policy, tz, now, wanted)
 
     return hook
 
@@ -245,7 +274,7 @@ def review(session: Session, policy: Policy, tz: ZoneInfo, now: datetime, kind: 
         return 0
     customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(list(levels))))}
     active = _active(session, list(levels), now)
-    changed = 0
+    wanted = []
     for cid, level in sorted(levels.items()):
         faults, over, circuits = counts[cid]
         reason = (
@@ -254,22 +283,8 @@ def review(session: Session, policy: Policy, tz: ZoneInfo, now: datetime, kind: 
             f"{policy.warnings.lookback_days} days)"
         )
         scope = {"incidents": faults, "over_limit": over, "circuits": circuits}
-        changed += (
-            raise_warning(
-                session,
-                policy,
-                tz,
-                now,
-                customers[cid],
-                level,
-                "periodic",
-                reason,
-                scope,
-                existing=active.get(cid),
-            )
-            is not None
-        )
-    return changed
+        wanted.append(Wanted(customers[cid], level, "periodic", reason, scope, active.get(cid)))
+    return sum(w is not None for w in raise_warnings(session, policy, tz, now, wanted))
 
 
 def on_timer(policy: Policy, tz: ZoneInfo) -> timers.Handler:
