@@ -220,14 +220,14 @@ def main() -> None:
     parser.add_argument(
         "--worker-process",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="serve --worker-process: dispatch and notifications in a child process (the default)",
+        default=False,
+        help="serve --worker-process: dispatch and notifications in a child process",
     )
     args = parser.parse_args()
     work = workdir()
     url = fresh_database(args.db, work)
     global LABEL
-    LABEL = f"scale {args.scale:g}, {url.split(':')[0]}" + ("" if args.worker_process else ", one process")
+    LABEL = f"scale {args.scale:g}, {url.split(':')[0]}" + (", worker process" if args.worker_process else "")
     started = time.perf_counter()
     folder = build_network(args.scale, url, work)
     ports = route_ports(folder)

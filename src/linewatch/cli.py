@@ -66,14 +66,12 @@ def serve(
         bool | None,
         typer.Option(
             "--worker-process/--no-worker-process",
-            help="dispatch, timers, notifications in a child process (default); env LINEWATCH_WORKER_PROCESS",
+            help="dispatch, timers, notifications in a child process; env LINEWATCH_WORKER_PROCESS",
         ),
     ] = None,
 ) -> None:
-    """Run the API, the web UI and every listener; dispatch, timers and notifications in a worker
-    process of its own unless --no-worker-process (or LINEWATCH_WORKER_PROCESS=0)."""
-    if worker_process is None and "LINEWATCH_WORKER_PROCESS" not in os.environ:
-        worker_process = True
+    """Run the API, the web UI and every listener; with --worker-process (or
+    LINEWATCH_WORKER_PROCESS=1) dispatch, timers and notifications in a child process."""
     settings = _settings(
         host=host,
         port=port,
