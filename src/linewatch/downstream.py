@@ -12,7 +12,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from linewatch.tickets import service as tickets
 
 log = logging.getLogger("linewatch.downstream")
 CHUNK = 10  # incidents dispatched or recovered per transaction, at most
+T = TypeVar("T")
 TRANSACTION_SECONDS = 0.1  # fewer per transaction when one takes longer: the pipeline waits for it
 
 
@@ -117,39 +119,33 @@ class Downstream:
         )
         recover = sorted({c.incident_id for c in changes if c.kind in ("recovered", "impacts_changed")})
         self._work(dispatch, recover)
-        if not self.hooks:
-            return
         # the hooks too, a few incidents at a time (a storm round brings hundreds of urgent ones)
         by_incident: dict[int, list[IncidentChange]] = {}
         for change in changes:
             by_incident.setdefault(change.incident_id, []).append(change)
-        groups = list(by_incident.values())
-        start = 0
-        while start < len(groups):
-            size = self.chunk
-            began = time.monotonic()
-            part = [change for group in groups[start : start + size] for change in group]
+        for groups in self._sized(list(by_incident.values()) if self.hooks else []):
+            part = [change for group in groups for change in group]
             with self.lock, self.db.unit_of_work() as session:
                 for hook in self.hooks:
                     hook(session, part)
-            self._took(began)
-            start += size
 
     def _work(self, dispatch: list[int], recover: list[int]) -> None:
         # In chunks, each its own transaction, paced: a storm's round of hundreds of incidents must
         # not hold the write lock (and the interpreter) for seconds while the pipeline waits.
-        start = 0
-        while start < max(len(dispatch), len(recover)):
-            size = self.chunk
-            began = time.monotonic()
+        for part in self._sized(dispatch):
             with self.lock, self.db.unit_of_work() as session:
-                if dispatch[start : start + size]:
-                    done = tickets.auto_dispatch(session, self.env, dispatch[start : start + size])
-                    self.stats["dispatched"] += len(done)
-                if recover[start : start + size]:
-                    self.stats["recovered"] += tickets.recover_from_incidents(
-                        session, self.env, recover[start : start + size]
-                    )
+                self.stats["dispatched"] += len(tickets.auto_dispatch(session, self.env, part))
+        for part in self._sized(recover):
+            with self.lock, self.db.unit_of_work() as session:
+                self.stats["recovered"] += tickets.recover_from_incidents(session, self.env, part)
+
+    def _sized(self, items: list[T]) -> Iterator[list[T]]:
+        """``items`` in parts of ``self.chunk``, each handled (one transaction) before the next part
+        is cut, so that the part's time sizes the next one (``_took``)."""
+        start = 0
+        while start < len(items):
+            size, began = self.chunk, time.monotonic()
+            yield items[start : start + size]
             self._took(began)
             start += size
 

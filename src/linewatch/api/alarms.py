@@ -92,10 +92,10 @@ async def ingest(ctx: Context, channel: str, remote: str, items: list[Any], norm
         raise TooLarge(f"at most {ctx.policy.ingest.max_batch} alarms per request, got {len(items)}")
     if len(items) <= INLINE_ITEMS:
         events, rejected = _normalised(ctx, items, normalise)
-        if rejected:
-            await run_in_threadpool(_dead_letters, ctx, channel, remote, items, rejected)
     else:
-        events, rejected = await run_in_threadpool(_prepare, ctx, channel, remote, items, normalise)
+        events, rejected = await run_in_threadpool(_normalised, ctx, items, normalise)
+    if rejected:
+        await run_in_threadpool(_dead_letters, ctx, channel, remote, items, rejected)
     # shielded: a client that goes away must not cancel what the pipeline is already storing
     waiting = asyncio.wrap_future(ctx.pipeline.enqueue(channel, events))
     outcomes = await asyncio.wait_for(asyncio.shield(waiting), SUBMIT_TIMEOUT_SECONDS)
@@ -125,15 +125,6 @@ def _normalised(
             rejected.append({"index": position, "error": result.reason})
         else:
             events.append(result)
-    return events, rejected
-
-
-def _prepare(
-    ctx: Context, channel: str, remote: str, items: list[Any], normalise: Any
-) -> tuple[list[AlarmEvent], list[dict[str, Any]]]:
-    events, rejected = _normalised(ctx, items, normalise)
-    if rejected:
-        _dead_letters(ctx, channel, remote, items, rejected)
     return events, rejected
 
 
