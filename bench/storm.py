@@ -88,13 +88,13 @@ def ms(values: dict[str, float]) -> str:
     return ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in values.items())
 
 
-def scenario_batch(port: int, ports: list[tuple[str, str]], total: int) -> None:
+def scenario_batch(port: int, ports: list[tuple[str, str]], total: int, clients: int = 2) -> None:
     batches = [alarms_for(ports, 1000, seed) for seed in range(total // 1000)]
-    wall, latencies, accepted = run_clients(port, batches, clients=2)
+    wall, latencies, accepted = run_clients(port, batches, clients=clients)
     figure(f"batch ingest, batches of 1,000 ({LABEL})", accepted / wall, "alarms/s", 20_000)
     print(
         f"batch:  {accepted:,} alarms in {wall:.2f} s = {accepted / wall:,.0f} alarms/s "
-        f"(batches of 1,000, 2 clients; per batch {ms(percentiles(latencies))})"
+        f"(batches of 1,000, {clients} clients; per batch {ms(percentiles(latencies))})"
     )
 
 
@@ -217,6 +217,7 @@ def main() -> None:
     parser.add_argument("--scenarios", default="batch,single,paced,cut")
     parser.add_argument("--batch-total", type=int, default=200_000)
     parser.add_argument("--single-total", type=int, default=20_000)
+    parser.add_argument("--batch-clients", type=int, default=2, help="concurrent senders of batches")
     parser.add_argument(
         "--worker-process",
         action=argparse.BooleanOptionalAction,
@@ -240,7 +241,7 @@ def main() -> None:
     with server(url, work, extra) as (port, process):
         for name in args.scenarios.split(","):
             if name == "batch":
-                scenario_batch(port, ports, args.batch_total)
+                scenario_batch(port, ports, args.batch_total, args.batch_clients)
             elif name == "single":
                 scenario_single(port, ports, args.single_total)
             elif name == "paced":

@@ -205,6 +205,24 @@ def test_downstream_transactions_shrink_when_slow_and_grow_back_when_quick(small
     assert downstream.chunk == 1
 
 
+def test_downstream_transactions_are_shorter_while_ingest_is_busy(small) -> None:  # type: ignore[no-untyped-def]
+    """A transaction that would be quick enough when quiet is too long while ingest is busy: the
+    pipeline's commits wait for it."""
+    from linewatch.core.pace import Pacer
+    from linewatch.downstream import BUSY_TRANSACTION_SECONDS, CHUNK, TRANSACTION_SECONDS
+
+    downstream = small.downstream
+    busy = [False]
+    downstream.pacer = Pacer(lambda: busy[0])
+    downstream.chunk = CHUNK
+    between = (BUSY_TRANSACTION_SECONDS + TRANSACTION_SECONDS) / 2
+    downstream._took(time.monotonic() - between)
+    assert downstream.chunk == CHUNK  # quiet: within the target
+    busy[0] = True
+    downstream._took(time.monotonic() - between)
+    assert downstream.chunk == CHUNK // 2
+
+
 def test_the_pipelines_commit_goes_ahead_of_other_writers_waiting_for_their_turn(tmp_path: Path) -> None:
     """Three processes' turns (three open files): one writing, the pipeline's committer (urgent)
     waiting, then another writer arriving — the committer goes next, then the other."""

@@ -27,6 +27,7 @@ log = logging.getLogger("linewatch.downstream")
 CHUNK = 10  # incidents dispatched or recovered per transaction, at most
 T = TypeVar("T")
 TRANSACTION_SECONDS = 0.1  # fewer per transaction when one takes longer: the pipeline waits for it
+BUSY_TRANSACTION_SECONDS = 0.02  # while ingest is busy: its commits wait for ours
 
 
 class Downstream:
@@ -153,9 +154,10 @@ class Downstream:
         """After a transaction: size the next one so it holds the write lock about TRANSACTION_SECONDS
         (big incidents at scale take far longer each than small ones), then give way to ingest."""
         took = time.monotonic() - began
-        if took > TRANSACTION_SECONDS and self.chunk > 1:
+        target = BUSY_TRANSACTION_SECONDS if self.pacer.ingest_busy() else TRANSACTION_SECONDS
+        if took > target and self.chunk > 1:
             self.chunk = max(1, self.chunk // 2)
-        elif took < TRANSACTION_SECONDS / 4 and self.chunk < CHUNK:
+        elif took < target / 4 and self.chunk < CHUNK:
             self.chunk = min(CHUNK, self.chunk * 2)
         self.pacer.after(began)
 

@@ -68,12 +68,17 @@ def list_rejected(session: Session, limit: int, cursor: str | None) -> dict[str,
     }
 
 
+# A link's circuit, joined through its customer too: links are indexed by (customer, alarm) and
+# carry the circuit in that index's key, not by circuit (decision 130).
+_same_circuit = (Circuit.id == AlarmCircuit.circuit_id) & (Circuit.customer_id == AlarmCircuit.customer_id)
+
+
 def _scope(query: Select[Any], actor: Actor) -> Select[Any]:
     """Contractors see alarms on circuits their team maintains; account managers, on their customers."""
     if actor.role == Role.CONTRACTOR:
         mine = (
             select(AlarmCircuit.alarm_id)
-            .join(Circuit, Circuit.id == AlarmCircuit.circuit_id)
+            .join(Circuit, _same_circuit)
             .where(Circuit.maintainer_id == (actor.team_id or -1))
         )
         return query.where(AlarmRecord.id.in_(mine))
@@ -131,11 +136,7 @@ def list_alarms(
         )
         query = query.where(AlarmRecord.id.in_(ids))
     if circuit:
-        ids = (
-            select(AlarmCircuit.alarm_id)
-            .join(Circuit, Circuit.id == AlarmCircuit.circuit_id)
-            .where(Circuit.code == circuit)
-        )
+        ids = select(AlarmCircuit.alarm_id).join(Circuit, _same_circuit).where(Circuit.code == circuit)
         query = query.where(AlarmRecord.id.in_(ids))
     if cursor:
         query = query.where(AlarmRecord.id < parse_cursor(cursor))

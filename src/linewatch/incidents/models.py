@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from linewatch.db.base import Base, UtcDateTime
+from linewatch.db.base import Base, RowId, UtcDateTime
 
 
 class IncidentRecord(Base):
@@ -18,7 +18,7 @@ class IncidentRecord(Base):
         Index("ix_incident_state_id", "state", "id"),
         Index("ix_incident_opened_at", "opened_at"),  # reports select faults by period
     )
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(16))
     level: Mapped[str] = mapped_column(String(16))
     level_reason: Mapped[str] = mapped_column(Text, default="")
@@ -51,7 +51,7 @@ class ImpactRecord(Base):
         # Reports: intervals ending after a period's start, filtered on their start in the index.
         Index("ix_incident_impact_until", "until", "since"),
     )
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=False)
     incident_id: Mapped[int] = mapped_column(BigInteger)
     circuit_id: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[int] = mapped_column(Integer)

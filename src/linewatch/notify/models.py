@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from linewatch.db.base import Base, UtcDateTime
+from linewatch.db.base import Base, RowId, UtcDateTime
 
 
 class Notification(Base):
@@ -20,7 +20,7 @@ class Notification(Base):
         Index("ix_notification_created", "created_at", "id"),
         Index("ix_notification_subject_staff", "subject", "staff_id"),
     )
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
     """subject|recipient|topic|channel: a restart or a re-run never makes a second row (exactly once)."""
     request_id: Mapped[int | None] = mapped_column(BigInteger)
