@@ -169,6 +169,19 @@ def rss_mib(pid: int) -> float:
     return sum(_status_mib(p, "VmRSS:") for p in [pid, *children(pid)])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid`` and its children (`serve`'s worker process):
+    the cost of a run, which, unlike its wall time, a busy machine does not change much."""
+    total = 0.0
+    for p in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="linewatch-bench-"))
 

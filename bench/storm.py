@@ -23,6 +23,7 @@ from pathlib import Path
 
 from common import (
     build_network,
+    cpu_seconds,
     figure,
     fresh_database,
     peak_rss_mib,
@@ -240,6 +241,7 @@ def main() -> None:
     extra = {"LINEWATCH_WORKER_PROCESS": "1" if args.worker_process else "0"}
     with server(url, work, extra) as (port, process):
         for name in args.scenarios.split(","):
+            used = cpu_seconds(process.pid)
             if name == "batch":
                 scenario_batch(port, ports, args.batch_total, args.batch_clients)
             elif name == "single":
@@ -248,6 +250,7 @@ def main() -> None:
                 scenario_paced(port, ports, seconds=10, rate=5000)
             elif name == "cut":
                 scenario_cut(port, folder, 50_000)
+            print(f"        server CPU in {name}: {cpu_seconds(process.pid) - used:.1f} s")
         rss = peak_rss_mib(process.pid)
         figure(f"server peak RSS in the storms ({LABEL})", rss, "MiB")
         print(f"server peak RSS: {rss:,.0f} MiB")

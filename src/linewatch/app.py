@@ -34,6 +34,7 @@ def create_app(ctx: Context) -> FastAPI:
         try:
             yield
         finally:
+            alarms.ACCEPTED.flush()  # accepted ingest requests not yet logged
             ctx.stop()
 
     app = FastAPI(

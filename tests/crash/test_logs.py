@@ -45,7 +45,9 @@ def test_json_lines_carry_request_and_alarm_ids_and_no_secret(tmp_path: Path) ->
     for secret in SECRETS:
         assert secret not in text, f"a secret reached the log: {secret[:6]}…"
     ingest = [e for e in entries if e["logger"] == "linewatch.ingest"]
-    assert ingest and ingest[0]["request_id"] == "req-ops-1" and alarm_id in ingest[0]["alarm_ids"]
+    # accepted requests are logged together (decision 131), each named with its alarms
+    assert ingest and ingest[0]["requests"] == [{"request_id": "req-ops-1", "events": 1, "alarm_ids": [alarm_id]}]
+    assert "req-ops-1" in ingest[0]["message"]
     access = [e for e in entries if e["logger"] == "uvicorn.access"]
     assert any(e.get("request_id") == "req-ops-2" for e in access), "access lines carry the request id"
     # an accepted ingest POST has its linewatch.ingest line (above) instead of an access line

@@ -35,10 +35,12 @@ from linewatch.db.audit import record
 from linewatch.incidents import service as incidents
 from linewatch.incidents.choices import DiagnosisCategory
 from linewatch.ingest.alertmanager import envelope_problem, normalise_alert, source_of
+from linewatch.logs import IngestLog
 from linewatch.tickets.service import route_diagnosis, tickets_of_incidents
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"], responses=INGEST_RESPONSES)
 log = logging.getLogger("linewatch.ingest")
+ACCEPTED = IngestLog(log)  # accepted requests, logged together (decision 131); flushed at shutdown
 Limit = Query(100, ge=1, le=1000)
 OPERATORS = ("dispatcher", "support", "engineer", "fault_manager")
 
@@ -100,13 +102,16 @@ async def ingest(ctx: Context, channel: str, remote: str, items: list[Any], norm
     waiting = asyncio.wrap_future(ctx.pipeline.enqueue(channel, events))
     outcomes = await asyncio.wait_for(asyncio.shield(waiting), SUBMIT_TIMEOUT_SECONDS)
     alarm_ids = sorted({o.alarm_id for o in outcomes if o.alarm_id is not None})
-    (log.warning if rejected else log.info)(
-        "stored %d events (%d rejected) from %s",
-        len(outcomes),
-        len(rejected),
-        channel,
-        extra={"channel": channel, "remote": remote, "alarm_ids": alarm_ids[:50]},
-    )
+    if rejected:
+        log.warning(
+            "stored %d events (%d rejected) from %s",
+            len(outcomes),
+            len(rejected),
+            channel,
+            extra={"channel": channel, "remote": remote, "alarm_ids": alarm_ids[:50]},
+        )
+    else:
+        ACCEPTED.add(channel, len(outcomes), alarm_ids)
     body = {"accepted": len(outcomes), "ids": [o.alarm_id for o in outcomes], "rejected": rejected}
     if not outcomes:
         return JSONResponse({"error": "no alarm accepted", "detail": None, **body}, status_code=400)
