@@ -9,6 +9,11 @@ docs/performance.md (between the run_all markers; the narrative around them is k
 Each benchmark runs as its own process and records its headline figures through
 ``common.figure`` into a JSON-lines file; its whole output is kept under ``--logs``.
 A benchmark that fails is reported as such (and the run goes on).
+
+The figures of full runs are kept in docs/performance-figures.json, each with the date it was
+measured: a full run of some benchmarks (``--only``) replaces theirs and keeps the others', so the
+table in docs/performance.md is whole even when the hours of a complete run are taken in parts.
+A ``--quick`` run never touches either file unless ``--write-quick`` says so (it replaces all).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from common import RESULTS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
+FIGURES = ROOT / "docs" / "performance-figures.json"  # the table's figures, with when each was taken
 BEGIN, END = "<!-- bench/run_all.py: begin -->", "<!-- bench/run_all.py: end -->"
 PG = "postgresql://127.0.0.1:5432/linewatch_bench"
 
@@ -114,8 +120,8 @@ def table(entries: list[dict], failures: list[str], header: str) -> str:
         BEGIN,
         header,
         "",
-        "| step | benchmark | figure | measured | target | |",
-        "|---|---|---|---|---|---|",
+        "| step | benchmark | figure | measured | target | | when |",
+        "|---|---|---|---|---|---|---|",
     ]
     for e in entries:
         target = (
@@ -123,10 +129,10 @@ def table(entries: list[dict], failures: list[str], header: str) -> str:
         )
         lines.append(
             f"| {e['step']} | `{e['bench']}` | {e['name']} | {number(e['value'])} {e['unit']} | "
-            f"{target} {e['unit'] if target else ''} | {verdict(e)} |"
+            f"{target} {e['unit'] if target else ''} | {verdict(e)} | {e.get('when', '')} |"
         )
     for failure in failures:
-        lines.append(f"| | `{failure}` | **failed to run** (see its log) | | | **miss** |")
+        lines.append(f"| | `{failure}` | **failed to run** (see its log) | | | **miss** | |")
     lines.append(END)
     return "\n".join(lines)
 
@@ -141,6 +147,18 @@ def write_doc(block: str) -> None:
     DOC.write_text(text, encoding="utf-8")
 
 
+def merged(fresh: list[dict]) -> list[dict]:
+    """This run's figures, plus the kept ones of benchmarks it did not run (saved back)."""
+    kept = json.loads(FIGURES.read_text(encoding="utf-8")) if FIGURES.exists() else []
+    rerun = {e["bench"] for e in fresh}
+    order = {b.name: i for i, b in enumerate(BENCHES)}
+    entries = sorted(
+        [e for e in kept if e["bench"] not in rerun] + fresh, key=lambda e: order.get(e["bench"], len(order))
+    )
+    FIGURES.write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return entries
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -150,6 +168,7 @@ def main() -> None:
     parser.add_argument("--pg", default=PG, help="PostgreSQL URL for the PostgreSQL runs ('' = skip them)")
     parser.add_argument("--logs", type=Path, default=None, help="folder for each benchmark's output")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--write-quick", action="store_true", help="let a --quick run write the table")
     args = parser.parse_args()
     wanted = {n for n in args.only.split(",") if n}
     logs = args.logs or Path(tempfile.mkdtemp(prefix="linewatch-run-all-"))
@@ -179,20 +198,27 @@ def main() -> None:
             print(f"   {'ok' if code == 0 else f'FAILED ({code})'} in {time.perf_counter() - t0:.0f} s")
             if code != 0:
                 failures.append(label)
+    when = f"{dt.datetime.now().astimezone():%Y-%m-%d}"
     entries = []
     if results.exists():
         for line in results.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
             entry["step"] = next((b.step for b in BENCHES if b.name == entry["bench"]), "?")
+            entry["when"] = when
             entries.append(entry)
+    write = not args.no_write and (not args.quick or args.write_quick)
+    if write and not args.quick:
+        entries = merged(entries)
+    ran = ", ".join(sorted({e["bench"] for e in entries if e["when"] == when} | set(failures)))
     header = (
         f"Last `bench/run_all.py{' --quick' if args.quick else ''}` run: "
-        f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {time.perf_counter() - started:.0f} s. "
+        f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {time.perf_counter() - started:.0f} s "
+        f"({ran or 'nothing'}); figures of benchmarks it did not run are from the date beside them. "
         f"Machine: {machine()}."
     )
     block = table(entries, failures, header)
     print(block)
-    if not args.no_write:
+    if write:
         write_doc(block)
         print(f"written to {DOC.relative_to(ROOT)}; logs in {logs}")
     misses = sum(1 for e in entries if verdict(e) == "**miss**") + len(failures)

@@ -46,7 +46,8 @@ def test_json_lines_carry_request_and_alarm_ids_and_no_secret(tmp_path: Path) ->
         assert secret not in text, f"a secret reached the log: {secret[:6]}…"
     ingest = [e for e in entries if e["logger"] == "linewatch.ingest"]
     # accepted requests are logged together (decision 131), each named with its alarms
-    assert ingest and ingest[0]["requests"] == [{"request_id": "req-ops-1", "events": 1, "alarm_ids": [alarm_id]}]
+    named = {"request_id": "req-ops-1", "events": 1, "alarm_ids": [alarm_id]}
+    assert ingest and ingest[0]["requests"] == [named]
     assert "req-ops-1" in ingest[0]["message"]
     access = [e for e in entries if e["logger"] == "uvicorn.access"]
     assert any(e.get("request_id") == "req-ops-2" for e in access), "access lines carry the request id"

@@ -174,3 +174,33 @@ def test_manual_dispatch_from_the_console(small: Context, client: TestClient) ->
     assert client.post(url, json={"team": "NOPE"}, headers=dispatcher).status_code == 400
     contractor = token_for(client, "CA01")
     assert client.post(url, json={"team": "TRANS"}, headers=contractor).status_code == 403
+
+
+def test_a_tickets_customers_are_read_in_parts_and_the_most_important_chosen(
+    small: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fibre cut's ticket can span more customers than one IN list may hold (PostgreSQL takes
+    65,535 parameters): they are read in parts; nothing is lost and the choice is the same."""
+    from sqlalchemy import select
+
+    from linewatch.inventory.models import Circuit, Customer
+    from linewatch.tickets import service
+
+    monkeypatch.setattr(service, "IN_CHUNK", 1)
+    with small.db.unit_of_work() as session:
+        ids = set(session.scalars(select(Customer.id)))
+        found = service._customers(session, ids)
+        assert set(found) == ids and len(ids) >= 3
+        circuits = list(session.scalars(select(Circuit)))
+        ticket = service.open_ticket(
+            session, small.downstream.env, "test", channel="console", team=None, circuits=circuits
+        )
+        chosen = session.get(Customer, ticket.customer_id)
+        assert chosen is not None and chosen.level == "provincial"  # C001 outranks C003 and C002
+        assert ticket.track == "gold"  # the best of the grades (diamond, gold: gold; standard: normal)
+        linked = set(
+            session.scalars(
+                select(service.TicketCircuit.circuit_id).where(service.TicketCircuit.ticket_id == ticket.id)
+            )
+        )
+        assert linked == {c.id for c in circuits}

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from linewatch.alarms.knowledge import count_cause
@@ -98,7 +98,36 @@ def _specialist_team(session: Session, policy: Policy, ne_id: int | None) -> Tea
     return session.scalar(query)
 
 
-def _most_important(customers: list[Customer]) -> Customer | None:
+class CustomerLike(Protocol):
+    """What a ticket needs of a customer: a ``Customer``, or a row of ``_customers``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def grade(self) -> str: ...
+
+
+TICKET_CIRCUIT = TicketCircuit.__table__  # written in bulk, without ORM objects
+IN_CHUNK = 10_000  # ids per IN list: PostgreSQL takes at most 65,535 parameters in a statement
+
+
+def _customers(session: Session, ids: set[int]) -> dict[int, CustomerLike]:
+    """Customers by id, as narrow rows (a fibre cut's ticket can span tens of thousands)."""
+    ordered, found = sorted(ids), {}
+    for start in range(0, len(ordered), IN_CHUNK):
+        part = ordered[start : start + IN_CHUNK]
+        rows = session.execute(
+            select(Customer.id, Customer.code, Customer.level, Customer.grade).where(Customer.id.in_(part))
+        )
+        found.update((row.id, row) for row in rows)
+    return found
+
+
+def _most_important(customers: list[CustomerLike]) -> CustomerLike | None:
     return min(
         customers,
         key=lambda c: (LEVEL_ORDER.index(c.level) if c.level in LEVEL_ORDER else 99, c.code),
@@ -109,6 +138,19 @@ def _most_important(customers: list[Customer]) -> Customer | None:
 # ---------------------------------------------------------------- opening tickets
 
 
+class TicketCircuitLike(Protocol):
+    """What a ticket needs of a circuit: a ``Circuit``, or a row of ``_impacted``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def maintainer_id(self) -> int | None: ...
+    @property
+    def assurance(self) -> str: ...
+
+
 def open_ticket(
     session: Session,
     env: Env,
@@ -116,7 +158,7 @@ def open_ticket(
     *,
     channel: str,
     team: Team | None,
-    circuits: list[Circuit],
+    circuits: list[TicketCircuitLike],
     incident_id: int | None = None,
     customer: Customer | None = None,
     description: str = "",
@@ -126,16 +168,7 @@ def open_ticket(
     drill: bool = False,
 ) -> Ticket:
     now = env.clock.now()
-    customers = (
-        {
-            c.id: c
-            for c in session.scalars(
-                select(Customer).where(Customer.id.in_({c.customer_id for c in circuits}))
-            )
-        }
-        if circuits
-        else {}
-    )
+    customers = _customers(session, {c.customer_id for c in circuits})
     if customer is not None:
         customers.setdefault(customer.id, customer)
     chosen = customer or _most_important(list(customers.values()))
@@ -156,8 +189,9 @@ def open_ticket(
     )
     session.add(ticket)
     session.flush()
-    for circuit in circuits:
-        session.add(TicketCircuit(ticket_id=ticket.id, circuit_id=circuit.id))
+    if circuits:  # one statement: a fibre cut's ticket can carry tens of thousands (no ORM objects)
+        rows = [{"ticket_id": ticket.id, "circuit_id": c.id} for c in circuits]
+        session.connection().execute(insert(TICKET_CIRCUIT), rows)
     _event(
         session,
         ticket,
@@ -202,10 +236,12 @@ def _facts(ticket: Ticket, team: Team | None) -> dict[str, Any]:
     }
 
 
-def _impacted(session: Session, incident_id: int) -> list[Circuit]:
+def _impacted(session: Session, incident_id: int) -> list[TicketCircuitLike]:
+    """The circuits an incident impacts now, as narrow rows: a big fibre cut's are a hundred
+    thousand at scale, and ORM objects for them were seconds of a write transaction."""
     return list(
-        session.scalars(
-            select(Circuit)
+        session.execute(
+            select(Circuit.id, Circuit.customer_id, Circuit.maintainer_id, Circuit.assurance)
             .join(ImpactRecord, ImpactRecord.circuit_id == Circuit.id)
             .where(ImpactRecord.incident_id == incident_id, ImpactRecord.until.is_(None))
             .distinct()
@@ -215,17 +251,25 @@ def _impacted(session: Session, incident_id: int) -> list[Circuit]:
 
 
 def dispatch_incident(
-    session: Session, env: Env, actor: str, incident_id: int, *, channel: str, team_code: str | None = None
+    session: Session,
+    env: Env,
+    actor: str,
+    incident_id: int,
+    *,
+    channel: str,
+    team_code: str | None = None,
+    impacted: list[TicketCircuitLike] | None = None,
 ) -> list[Ticket]:
     """One ticket per maintaining team of the impacted circuits (or the given team for all of them).
-    An incident with no impacted circuit goes to its root NE's specialist team, else support."""
+    An incident with no impacted circuit goes to its root NE's specialist team, else support.
+    ``impacted``: the incident's circuits (``_impacted``) when the caller has just read them."""
     incident = session.get(IncidentRecord, incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
     if incident.state != "open":
         raise Conflict(f"incident {incident_id} is {incident.state}")
-    circuits = _impacted(session, incident_id)
-    groups: dict[int | None, list[Circuit]] = defaultdict(list)
+    circuits = _impacted(session, incident_id) if impacted is None else impacted
+    groups: dict[int | None, list[TicketCircuitLike]] = defaultdict(list)
     if team_code:
         groups[_team(session, team_code).id] = circuits
     else:
@@ -278,30 +322,34 @@ def dispatch_incident(
 
 
 def _adopt_reported(
-    session: Session, env: Env, actor: str, incident_id: int, team_id: int | None, circuits: list[Circuit]
+    session: Session,
+    env: Env,
+    actor: str,
+    incident_id: int,
+    team_id: int | None,
+    circuits: list[TicketCircuitLike],
 ) -> bool:
     """A customer report that came before the alarms: link its open ticket (same team, one of the
     circuits) to the incident instead of opening a second ticket for the same fault."""
     if team_id is None or not circuits:
         return False
-    ticket = session.scalar(
-        select(Ticket)
+    # the team's open reports without an incident are few; the circuits can be a fibre cut's
+    # tens of thousands (too many for one IN list): match them here
+    reported = session.execute(
+        select(Ticket.id, TicketCircuit.circuit_id)
         .join(TicketCircuit, TicketCircuit.ticket_id == Ticket.id)
-        .where(
-            Ticket.incident_id.is_(None),
-            Ticket.closed_at.is_(None),
-            Ticket.assignee_id == team_id,
-            TicketCircuit.circuit_id.in_([c.id for c in circuits]),
-        )
-        .order_by(Ticket.id)
-    )
-    if ticket is None:
+        .where(Ticket.incident_id.is_(None), Ticket.closed_at.is_(None), Ticket.assignee_id == team_id)
+    ).all()
+    wanted = {c.id for c in circuits}
+    matching = sorted({ticket_id for ticket_id, circuit_id in reported if circuit_id in wanted})
+    if not matching:
         return False
+    ticket = session.get_one(Ticket, matching[0])
     ticket.incident_id = incident_id
-    have = set(session.scalars(select(TicketCircuit.circuit_id).where(TicketCircuit.ticket_id == ticket.id)))
-    for circuit in circuits:
-        if circuit.id not in have:
-            session.add(TicketCircuit(ticket_id=ticket.id, circuit_id=circuit.id))
+    have = {circuit_id for ticket_id, circuit_id in reported if ticket_id == ticket.id}
+    missing = [{"ticket_id": ticket.id, "circuit_id": c} for c in sorted(wanted - have)]
+    if missing:
+        session.connection().execute(insert(TICKET_CIRCUIT), missing)
     _event(session, ticket, "linked_to_incident", env.clock.now(), actor, incident=incident_id)
     return True
 
@@ -349,8 +397,9 @@ def auto_dispatch(session: Session, env: Env, incident_ids: list[int] | None = N
         query = query.where(IncidentRecord.id.in_(incident_ids))
     opened = []
     for incident in session.scalars(query.order_by(IncidentRecord.id)):
-        by_team: dict[int | None, list[Circuit]] = defaultdict(list)
-        for circuit in _impacted(session, incident.id):
+        impacted = _impacted(session, incident.id)
+        by_team: dict[int | None, list[TicketCircuitLike]] = defaultdict(list)
+        for circuit in impacted:
             by_team[circuit.maintainer_id].append(circuit)
         for team_id, members in by_team.items():  # reports that came first carry the fault, rule or not
             _adopt_reported(session, env, "auto:linked report", incident.id, team_id, members)
@@ -359,7 +408,7 @@ def auto_dispatch(session: Session, env: Env, incident_ids: list[int] | None = N
         )
         if rule is not None:
             opened += dispatch_incident(
-                session, env, f"auto:{rule.name}", incident.id, channel=Channel.AUTO.value
+                session, env, f"auto:{rule.name}", incident.id, channel=Channel.AUTO.value, impacted=impacted
             )
     return opened
 
