@@ -6,6 +6,7 @@ The failure is real: a database trigger aborts inserting one alarm (SQLite and P
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -123,3 +124,30 @@ def test_a_sender_that_gives_up_cancels_nothing_and_the_pipeline_goes_on(
     listed = client.get("/api/v1/alarms", headers=ADMIN).json()["items"]
     assert {(a["ne"], a["object"]) for a in listed} == {("ACC-GL-1", "GE0/2/1"), ("AGG-GL-2", "GE0/2/5")}
     assert small.pipeline.stats["failures"] == 0
+
+
+def test_lists_show_a_bounded_number_of_an_alarms_circuits_the_filtered_customers_first(
+    small: Context, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision 132: a hub alarm's thousands of circuits are not all listed in every list row;
+    ``circuit_count`` tells the whole number, the alarm's own page shows them, and a list filtered
+    by a customer shows that customer's circuits first."""
+    from linewatch.alarms import service
+
+    monkeypatch.setattr(service, "LIST_CIRCUITS_SHOWN", 1)
+    [alarm_id] = post(client, alarm("CORE-1", "NE_DOWN", severity="critical"))["ids"]
+    every = ["FZ-C001-DATA-1", "FZ-C001-VOICE-1", "FZ-C003-DATA-1"]
+
+    def listed(**params: str) -> dict:  # type: ignore[type-arg]
+        response = client.get("/api/v1/alarms", params=params, headers=ADMIN)
+        assert response.status_code == 200, response.text
+        [item] = response.json()["items"]
+        return item  # type: ignore[no-any-return]
+
+    plain = listed()
+    assert plain["circuit_count"] == 3 and plain["circuits"] == ["FZ-C001-DATA-1"]
+    assert plain["customers"] == ["C001"]
+    for_c003 = listed(customer="C003")
+    assert for_c003["circuits"] == ["FZ-C003-DATA-1"] and for_c003["customers"] == ["C003"]
+    whole = client.get(f"/api/v1/alarms/{alarm_id}", headers=ADMIN).json()
+    assert whole["circuits"] == every and whole["customers"] == ["C001", "C003"]

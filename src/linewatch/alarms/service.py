@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from linewatch.alarms.knowledge import Suggestions
@@ -25,7 +25,8 @@ from linewatch.inventory.index import ImpactIndex
 from linewatch.inventory.models import Circuit, Customer
 
 MAX_DEAD_LETTER_PAYLOAD = 65536
-CIRCUITS_SHOWN = 1000  # per alarm in lists; ``circuit_count`` always tells the whole number
+CIRCUITS_SHOWN = 1000  # per alarm on its own page; ``circuit_count`` always tells the whole number
+LIST_CIRCUITS_SHOWN = 50  # per alarm in lists: a hub port's alarm hits thousands (decision 132)
 
 
 def reject(
@@ -143,16 +144,22 @@ def list_alarms(
     rows = list(session.scalars(query.order_by(AlarmRecord.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
+    first = session.scalar(select(Customer.id).where(Customer.code == customer)) if customer else None
     return {
-        "items": alarm_dicts(session, rows, suggestions, index),
+        "items": alarm_dicts(session, rows, suggestions, index, LIST_CIRCUITS_SHOWN, first),
         "next_cursor": str(rows[-1].id) if more else None,
     }
 
 
 def alarm_dicts(
-    session: Session, rows: list[AlarmRecord], suggestions: Suggestions, index: ImpactIndex | None = None
+    session: Session,
+    rows: list[AlarmRecord],
+    suggestions: Suggestions,
+    index: ImpactIndex | None = None,
+    shown: int = CIRCUITS_SHOWN,
+    first_customer: int | None = None,
 ) -> list[dict[str, Any]]:
-    links = _links(session, [r.id for r in rows if r.circuit_count], index)
+    links = _links(session, [r.id for r in rows if r.circuit_count], index, shown, first_customer)
     out = []
     for r in rows:
         hits = links.get(r.id, [])
@@ -193,21 +200,41 @@ def alarm_dicts(
 Link = tuple[str, str, str, str]  # circuit code, customer code, access, service type
 
 
-def _links(session: Session, alarm_ids: list[int], index: ImpactIndex | None) -> dict[int, list[Link]]:
-    """Each alarm's circuits in code order (at most ``CIRCUITS_SHOWN``). Codes come from the
-    in-memory inventory index where it knows the circuit — a hub-port alarm hits dozens of
-    circuits, and joining thousands of link rows to the circuit table was most of a list's time."""
+def _links(
+    session: Session,
+    alarm_ids: list[int],
+    index: ImpactIndex | None,
+    shown: int = CIRCUITS_SHOWN,
+    first_customer: int | None = None,
+) -> dict[int, list[Link]]:
+    """Each alarm's circuits, at most ``shown`` of them (``first_customer``'s first, then by id),
+    in code order. The database picks them (a window over each alarm's links): a hub port's
+    alarm links thousands of circuits, and a list page of such alarms read them all into Python.
+    Codes come from the in-memory inventory index where it knows the circuit."""
     found: dict[int, list[Link]] = defaultdict(list)
     if not alarm_ids:
         return found
     known = index.circuits if index is not None else {}
-    missing: set[int] = set()
+    priority = (
+        case((AlarmCircuit.customer_id == first_customer, 0), else_=1)
+        if first_customer is not None
+        else literal(1)
+    )
+    ranked = (
+        select(
+            AlarmCircuit.alarm_id,
+            AlarmCircuit.circuit_id,
+            func.row_number()
+            .over(partition_by=AlarmCircuit.alarm_id, order_by=(priority, AlarmCircuit.circuit_id))
+            .label("rank"),
+        )
+        .where(AlarmCircuit.alarm_id.in_(alarm_ids))
+        .subquery()
+    )
     pairs = session.execute(
-        select(AlarmCircuit.alarm_id, AlarmCircuit.circuit_id).where(AlarmCircuit.alarm_id.in_(alarm_ids))
+        select(ranked.c.alarm_id, ranked.c.circuit_id).where(ranked.c.rank <= shown)
     ).all()
-    for _, circuit_id in pairs:
-        if circuit_id not in known:
-            missing.add(circuit_id)
+    missing = {circuit_id for _, circuit_id in pairs if circuit_id not in known}
     from_db: dict[int, Link] = {}
     if missing:  # circuits the index does not know (removed from inventory since, or no index)
         query = (
@@ -224,7 +251,6 @@ def _links(session: Session, alarm_ids: list[int], index: ImpactIndex | None) ->
             found[alarm_id].append(from_db[circuit_id])
     for hits in found.values():
         hits.sort()
-        del hits[CIRCUITS_SHOWN:]
     return found
 
 
