@@ -183,10 +183,11 @@ def test_a_tickets_customers_are_read_in_parts_and_the_most_important_chosen(
     65,535 parameters): they are read in parts; nothing is lost and the choice is the same."""
     from sqlalchemy import select
 
+    from linewatch.core import chunks
     from linewatch.inventory.models import Circuit, Customer
     from linewatch.tickets import service
 
-    monkeypatch.setattr(service, "IN_CHUNK", 1)
+    monkeypatch.setattr(chunks, "IN_LIST_MAX", 1)
     with small.db.unit_of_work() as session:
         ids = set(session.scalars(select(Customer.id)))
         found = service._customers(session, ids)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linewatch.core.chunks import parts
 from linewatch.core.errors import Conflict, NotFound
 from linewatch.core.policy import Policy
 from linewatch.db import outbox, timers
@@ -32,14 +33,17 @@ AUDIENCE_ROLES = ["support"]  # besides the customer's account manager (audience
 
 
 def _active(session: Session, customer_ids: list[int], now: datetime) -> dict[int, CustomerWarning]:
-    rows = session.scalars(
-        select(CustomerWarning).where(
-            CustomerWarning.customer_id.in_(customer_ids),
-            CustomerWarning.state == "active",
-            CustomerWarning.valid_until > now,
+    found: dict[int, CustomerWarning] = {}
+    for part in parts(customer_ids):  # a fibre cut's urgent incident can hit tens of thousands
+        rows = session.scalars(
+            select(CustomerWarning).where(
+                CustomerWarning.customer_id.in_(part),
+                CustomerWarning.state == "active",
+                CustomerWarning.valid_until > now,
+            )
         )
-    )
-    return {w.customer_id: w for w in rows}
+        found.update((w.customer_id, w) for w in rows)
+    return found
 
 
 def warned_customers(session: Session, now: datetime) -> dict[int, str]:
@@ -198,7 +202,11 @@ def on_incident_changes(policy: Policy, tz: ZoneInfo) -> Callable[[Session, list
             hit[customer_id] = (incidents, circuits, min(first, opened_at))
         if not hit:
             return
-        customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(list(hit))))}
+        customers = {
+            c.id: c
+            for part in parts(hit)
+            for c in session.scalars(select(Customer).where(Customer.id.in_(part)))
+        }
         now = max(c.at for c in changes)
         active = _active(session, list(hit), now)
         wanted = [

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from linewatch.alarms.knowledge import count_cause
 from linewatch.alarms.models import AlarmRecord
 from linewatch.core.actor import SYSTEM, Actor
+from linewatch.core.chunks import parts
 from linewatch.core.clock import Clock
 from linewatch.core.errors import Conflict, Forbidden, LinewatchError, NotFound
 from linewatch.core.ids import parse_cursor
@@ -112,14 +113,12 @@ class CustomerLike(Protocol):
 
 
 TICKET_CIRCUIT = TicketCircuit.__table__  # written in bulk, without ORM objects
-IN_CHUNK = 10_000  # ids per IN list: PostgreSQL takes at most 65,535 parameters in a statement
 
 
 def _customers(session: Session, ids: set[int]) -> dict[int, CustomerLike]:
     """Customers by id, as narrow rows (a fibre cut's ticket can span tens of thousands)."""
-    ordered, found = sorted(ids), {}
-    for start in range(0, len(ordered), IN_CHUNK):
-        part = ordered[start : start + IN_CHUNK]
+    found: dict[int, CustomerLike] = {}
+    for part in parts(ids):
         rows = session.execute(
             select(Customer.id, Customer.code, Customer.level, Customer.grade).where(Customer.id.in_(part))
         )
