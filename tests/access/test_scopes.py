@@ -137,3 +137,31 @@ def test_scope_follows_a_team_change(small: Context, client: TestClient) -> None
     assert imported.status_code == 200, imported.text
     assert get(client, "/api/v1/circuits/FZ-C002-INT-1", ca01)["code"] == "FZ-C002-INT-1"
     get(client, "/api/v1/circuits/FZ-C001-DATA-1", ca01, status=404)
+
+
+def test_alarm_lists_are_scoped_through_the_links_customer_and_circuit(
+    small: Context, client: TestClient
+) -> None:
+    """Contractors see alarms on their team's circuits, account managers on their customers', and
+    the circuit filter finds a circuit's alarms — all through the (customer, alarm) index, the
+    links' only one besides their key (decision 130)."""
+    alarms = [
+        {"source": "ems", "ne": "AGG-GL-2", "object": "GE0/2/5", "type": "LOS", "severity": "critical"},
+        {"source": "ems", "ne": "OLT-TJ-1", "object": "0/1/1", "type": "LOS", "severity": "critical"},
+        {"source": "ems", "ne": "CORE-1", "type": "NE_DOWN", "severity": "critical"},
+    ]
+    stored = client.post("/api/v1/alarms", json=alarms, headers=ADMIN)
+    assert stored.status_code == 202, stored.text
+    c003, c002, core = stored.json()["ids"]
+
+    def ids(headers: dict[str, str], **params: Any) -> set[int]:
+        return {int(i) for i in every(client, "/api/v1/alarms", headers, "id", **params)}
+
+    assert ids(token_for(client, "CA01")) == {c003, core}  # CT-A: FZ-C003-DATA-1, and C001's via CORE-1
+    assert ids(token_for(client, "CB01")) == {c002}
+    assert ids(token_for(client, "AM02")) == {c002}
+    assert ids(token_for(client, "AM01")) == {c003, core}
+    assert ids(ADMIN, circuit="FZ-C003-DATA-1") == {c003, core}
+    assert ids(ADMIN, circuit="FZ-C002-INT-1") == {c002}
+    assert ids(ADMIN, circuit="FZ-C001-VOICE-1") == {core}
+    assert ids(token_for(client, "CB01"), circuit="FZ-C003-DATA-1") == set()  # a filter cannot widen it
