@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import subprocess
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -189,38 +188,13 @@ def _zombie(pid: int) -> bool:
         return True
 
 
-def test_downstream_transactions_shrink_when_slow_and_grow_back_when_quick(small) -> None:  # type: ignore[no-untyped-def]
-    """Decision 98: about 0.1 s of write lock per transaction, 1–10 incidents."""
-    from linewatch.downstream import CHUNK, TRANSACTION_SECONDS
+def test_downstream_and_the_notify_worker_size_their_transactions_by_time(small) -> None:  # type: ignore[no-untyped-def]
+    """Decision 98: both background stages hold the write lock briefly, whatever an item costs."""
+    from linewatch.downstream import CHUNK
 
-    downstream = small.downstream
-    assert downstream.chunk == 1
-    for expected in (2, 4, 8, CHUNK, CHUNK):
-        downstream._took(time.monotonic())  # a quick transaction
-        assert downstream.chunk == expected
-    downstream._took(time.monotonic() - 3 * TRANSACTION_SECONDS)  # one that held the lock too long
-    assert downstream.chunk == CHUNK // 2
-    for _ in range(5):
-        downstream._took(time.monotonic() - 3 * TRANSACTION_SECONDS)
-    assert downstream.chunk == 1
-
-
-def test_downstream_transactions_are_shorter_while_ingest_is_busy(small) -> None:  # type: ignore[no-untyped-def]
-    """A transaction that would be quick enough when quiet is too long while ingest is busy: the
-    pipeline's commits wait for it."""
-    from linewatch.core.pace import Pacer
-    from linewatch.downstream import BUSY_TRANSACTION_SECONDS, CHUNK, TRANSACTION_SECONDS
-
-    downstream = small.downstream
-    busy = [False]
-    downstream.pacer = Pacer(lambda: busy[0])
-    downstream.chunk = CHUNK
-    between = (BUSY_TRANSACTION_SECONDS + TRANSACTION_SECONDS) / 2
-    downstream._took(time.monotonic() - between)
-    assert downstream.chunk == CHUNK  # quiet: within the target
-    busy[0] = True
-    downstream._took(time.monotonic() - between)
-    assert downstream.chunk == CHUNK // 2
+    assert small.downstream.sizer.size == 1 and small.downstream.sizer.largest == CHUNK
+    assert small.notifier.sizer.size == 1
+    assert small.notifier.sizer.largest == small.policy.notify.batch
 
 
 def test_the_pipelines_commit_goes_ahead_of_other_writers_waiting_for_their_turn(tmp_path: Path) -> None:

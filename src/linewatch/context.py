@@ -78,7 +78,7 @@ class Context:
         self.downstream.hooks.append(assurance.notify_team(self.clock))
         if not self.clock.manual:  # tests and manual-clock drills have no storm to protect
             pacer = Pacer(self.pipeline.busy, INGEST_PRIORITY_RATIO)
-            self.downstream.pacer = self.notifier.pacer = pacer
+            self.downstream.sizer.pacer = self.notifier.sizer.pacer = pacer
         self.drill_steps = drills.StepRunner(self.clock.tz, self.policy.alarms.type_aliases)
         self.downstream.handlers[drills.OWNER] = self.drill_steps.on_timer
 

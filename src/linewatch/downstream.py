@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from linewatch.core.pace import Pacer
+from linewatch.core.pace import Pacer, Sizer
 from linewatch.db import timers
 from linewatch.db.engine import Database
 from linewatch.incidents.engine import IncidentChange
@@ -26,8 +26,6 @@ from linewatch.tickets import service as tickets
 log = logging.getLogger("linewatch.downstream")
 CHUNK = 10  # incidents dispatched or recovered per transaction, at most
 T = TypeVar("T")
-TRANSACTION_SECONDS = 0.1  # fewer per transaction when one takes longer: the pipeline waits for it
-BUSY_TRANSACTION_SECONDS = 0.02  # while ingest is busy: its commits wait for ours
 
 
 class Downstream:
@@ -41,12 +39,11 @@ class Downstream:
         # later stages' reactions to incident changes (assurance notices), in the same transaction
         self.hooks: list[Callable[[Session, list[IncidentChange]], None]] = []
         self.lock = threading.Lock()  # timer firing and change handling never interleave
-        self.pacer = Pacer()  # gives way to ingest in a storm (wired by the context)
+        self.sizer = Sizer(CHUNK, Pacer())  # incidents per transaction; its pacer gives way to ingest
         self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0}
         self.failed: list[IncidentChange] = []  # changes whose round failed (database away): retried
         self._failed_lock = threading.Lock()
         self.skip_owners: set[str] = set()  # timers another process fires (worker.py)
-        self.chunk = 1  # incidents per transaction now: from one, doubling while quick (see _took)
 
     def start(self) -> None:
         self.reconcile()
@@ -141,25 +138,14 @@ class Downstream:
                 self.stats["recovered"] += tickets.recover_from_incidents(session, self.env, part)
 
     def _sized(self, items: list[T]) -> Iterator[list[T]]:
-        """``items`` in parts of ``self.chunk``, each handled (one transaction) before the next part
-        is cut, so that the part's time sizes the next one (``_took``)."""
+        """``items`` in parts of the sizer's size, each handled (one transaction) before the next
+        part is cut, so that the part's time sizes the next one."""
         start = 0
         while start < len(items):
-            size, began = self.chunk, time.monotonic()
+            size, began = self.sizer.size, time.monotonic()
             yield items[start : start + size]
-            self._took(began)
+            self.sizer.took(began)
             start += size
-
-    def _took(self, began: float) -> None:
-        """After a transaction: size the next one so it holds the write lock about TRANSACTION_SECONDS
-        (big incidents at scale take far longer each than small ones), then give way to ingest."""
-        took = time.monotonic() - began
-        target = BUSY_TRANSACTION_SECONDS if self.pacer.ingest_busy() else TRANSACTION_SECONDS
-        if took > target and self.chunk > 1:
-            self.chunk = max(1, self.chunk // 2)
-        elif took < target / 4 and self.chunk < CHUNK:
-            self.chunk = min(CHUNK, self.chunk * 2)
-        self.pacer.after(began)
 
 
 class Ticker:

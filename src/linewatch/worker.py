@@ -211,7 +211,7 @@ def run(ctx: Context, source: IO[bytes], report: IO[bytes]) -> None:
     busy_heard = [0.0]  # time.monotonic() the parent last said ingest was busy
     if not ctx.clock.manual:  # tests and manual-clock drills have no storm to protect
         pacer = Pacer(lambda: time.monotonic() - busy_heard[0] < 2 * PULSE_SECONDS, INGEST_PRIORITY_RATIO)
-        ctx.downstream.pacer = ctx.notifier.pacer = pacer
+        ctx.downstream.sizer.pacer = ctx.notifier.sizer.pacer = pacer
     ctx.downstream.skip_owners = {drills.OWNER}  # drill steps go into the pipeline: the parent's
     ctx.db.start_checkpointer()
     ctx.downstream.start()

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from linewatch.core.clock import Clock
-from linewatch.core.pace import Pacer
+from linewatch.core.pace import Pacer, Sizer
 from linewatch.core.policy import Policy
 from linewatch.db.engine import Database
 from linewatch.notify import service
@@ -51,7 +51,9 @@ class NotifyWorker:
         self.kicks: queue.Queue[bool | None] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.storm: Storm | None = None
-        self.pacer = Pacer()  # gives way to ingest in a storm (wired by the context)
+        # requests expanded per transaction (a fibre cut's warnings reach thousands of account
+        # managers); its pacer gives way to ingest in a storm (wired by the context)
+        self.sizer = Sizer(policy.notify.batch, Pacer())
         self.limiter = RateLimiter(dict(policy.notify.rate_per_minute))
         self.stats: dict[str, int] = {
             "requests": 0,
@@ -121,17 +123,16 @@ class NotifyWorker:
 
     def round(self) -> None:
         """Expand every pending request, then deliver whatever is due, then take receipts."""
-        batch = self.env.policy.notify.batch
         assert self.storm is not None
         while True:
-            started = time.monotonic()
+            started, size = time.monotonic(), self.sizer.size
             with self.db.unit_of_work() as session:
-                done = service.expand(session, self.env, self.storm, batch)
-            self.pacer.after(started)
+                done = service.expand(session, self.env, self.storm, size)
+            self.sizer.took(started)
             for key in ("requests", "rows", "suppressed", "digested", "deferred"):
                 self.stats[key] += getattr(done, key)
             self.by_channel.update(done.by_channel)
-            if done.requests < batch:
+            if done.requests < size:
                 break
         self.deliver()
         self.take_receipts()
@@ -148,7 +149,7 @@ class NotifyWorker:
                 seen.add(row_id)
                 started = time.monotonic()
                 status, channel = service.deliver_one(self.db.unit_of_work, self.env, self.limiter, row_id)
-                self.pacer.after(started)
+                self.sizer.pacer.after(started)
                 outcome = {"sent": "sent", "failed": "failed", "queued": "retried"}.get(status)
                 if outcome:
                     self.stats[outcome] += 1
