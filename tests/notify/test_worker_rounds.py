@@ -37,3 +37,32 @@ def test_periodic_rounds_keep_the_worker_alive_and_kicks_joinable(db_url: str) -
     finally:
         worker.stop()
         database.dispose()
+
+
+def test_a_stopping_worker_ends_its_round_after_the_transaction_under_way(db_url: str) -> None:
+    """SIGTERM after a fibre cut: the backlog of requests is not drained first (it took minutes);
+    what is left stays pending in the outbox for the next start."""
+    from sqlalchemy import func, select
+
+    from linewatch.db import outbox
+    from linewatch.notify import service
+
+    policy = load_policy(None)
+    database = Database(db_url)
+    clock = make_clock("manual", policy.timezone)
+    worker = NotifyWorker(database, clock, policy)
+    with database.unit_of_work() as session:
+        for n in range(3):
+            outbox.request(session, clock.now(), "incident.general", {"roles": ["support"]}, {"incident": n})
+    with database.reading() as session:
+        worker.storm = service.load_storm(session, worker.env)
+    worker.stopping.set()  # as stop() does, while a round is under way
+    worker.round()
+    assert worker.stats["requests"] == 1  # the transaction under way (one request: the sizer's start)
+    with database.reading() as session:
+        pending = select(func.count()).where(outbox.NotificationRequest.status == "pending")
+        assert session.scalar(pending) == 2
+    worker.stopping.clear()  # the next start takes up the rest
+    worker.round()
+    assert worker.stats["requests"] == 3
+    database.dispose()

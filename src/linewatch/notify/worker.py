@@ -54,6 +54,7 @@ class NotifyWorker:
         # requests expanded per transaction (a fibre cut's warnings reach thousands of account
         # managers); its pacer gives way to ingest in a storm (wired by the context)
         self.sizer = Sizer(policy.notify.batch, Pacer())
+        self.stopping = threading.Event()
         self.limiter = RateLimiter(dict(policy.notify.rate_per_minute))
         self.stats: dict[str, int] = {
             "requests": 0,
@@ -72,6 +73,7 @@ class NotifyWorker:
         self.by_channel: Counter[tuple[str, str]] = Counter()
 
     def start(self) -> None:
+        self.stopping.clear()
         with self.db.reading() as session:
             self.storm = service.load_storm(session, self.env)
         self.thread = threading.Thread(target=self._run, name="notify", daemon=True)
@@ -79,6 +81,9 @@ class NotifyWorker:
         self.kick()  # whatever was left pending or fell due while we were down
 
     def stop(self) -> None:
+        """After the transaction under way: what is still pending stays in the outbox, durable,
+        and the next start takes it up (a fibre cut's backlog took minutes to drain)."""
+        self.stopping.set()
         if self.thread is not None:
             self.kicks.put(None)
             self.thread.join(timeout=30)
@@ -132,7 +137,7 @@ class NotifyWorker:
             for key in ("requests", "rows", "suppressed", "digested", "deferred"):
                 self.stats[key] += getattr(done, key)
             self.by_channel.update(done.by_channel)
-            if done.requests < size:
+            if done.requests < size or self.stopping.is_set():
                 break
         self.deliver()
         self.take_receipts()
@@ -146,6 +151,8 @@ class NotifyWorker:
             if not ids:
                 return
             for row_id in ids:
+                if self.stopping.is_set():
+                    return
                 seen.add(row_id)
                 started = time.monotonic()
                 status, channel = service.deliver_one(self.db.unit_of_work, self.env, self.limiter, row_id)
