@@ -34,6 +34,7 @@ def test_accepted_ingest_requests_are_logged_together_each_named_with_its_alarms
     """Decision 131: one line per channel per interval, not one per request; nothing is lost."""
     import asyncio
     import logging
+    import threading
 
     from linewatch.logs import IngestLog, request_id
 
@@ -51,8 +52,19 @@ def test_accepted_ingest_requests_are_logged_together_each_named_with_its_alarms
         batched.flush()
         assert batched.timer is None and not batched.pending
 
+    failures: list[BaseException] = []
+
+    def on_its_own_loop() -> None:  # a thread: the test run may have a loop running on this one
+        try:
+            asyncio.run(requests())
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+
     with caplog.at_level(logging.INFO, logger="test.ingest"):
-        asyncio.run(requests())
+        runner = threading.Thread(target=on_its_own_loop)
+        runner.start()
+        runner.join()
+    assert not failures, failures
     http, alertmanager = caplog.records
     assert http.getMessage().startswith("stored 25 events from http in 25 requests (req-0, req-1,")
     assert http.getMessage().endswith("req-19 and 5 more)")

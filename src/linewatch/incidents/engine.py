@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from linewatch.alarms.engine import ALARM, ActiveAlarm, AlarmBook, AlarmChange
-from linewatch.alarms.hits import Hit
+from linewatch.alarms.hits import NONE, Hit
 from linewatch.core.policy import Policy
 from linewatch.db.batch import Batch
 from linewatch.incidents.choices import ImpactKind, IncidentState, Level
@@ -101,6 +101,9 @@ class OpenIncident:
     active_ids: set[int] = field(default_factory=set)  # members still active
     rooted: set[int] = field(default_factory=set)  # active root-type, service-affecting members
     contrib: dict[int, set[int]] = field(default_factory=dict)  # circuit → rooted members hitting it
+    # circuit → the union of those members' hits: kept as members attach (a union only grows),
+    # re-read for a circuit when one detaches, and whole at a full recompute
+    union: dict[int, Hit] = field(default_factory=dict)
     dirty: set[int] = field(default_factory=set)  # circuits whose impact must be re-read this batch
     rebuild: bool = False
     was_unrooted: bool = False
@@ -253,8 +256,11 @@ class IncidentBook:
                 holders = incident.contrib.get(circuit_id)
                 if holders is not None:
                     holders.discard(alarm.id)
-                    if not holders:
+                    if holders:
+                        incident.union[circuit_id] = self._union(holders, circuit_id)
+                    else:
                         del incident.contrib[circuit_id]
+                        incident.union.pop(circuit_id, None)
                 incident.dirty.add(circuit_id)
 
     def _candidates(self, alarm: ActiveAlarm, at: datetime, index: ImpactIndex) -> list[OpenIncident]:
@@ -366,8 +372,11 @@ class IncidentBook:
             incident.scope.update(alarm.hits)
         if self._contributes(alarm):
             incident.rooted.add(alarm.id)
-            for circuit_id in alarm.hits:
+            union = incident.union
+            for circuit_id, hit in alarm.hits.items():
                 incident.contrib.setdefault(circuit_id, set()).add(alarm.id)
+                previous = union.get(circuit_id)
+                union[circuit_id] = hit if previous is None else previous | hit
             incident.dirty.update(alarm.hits)
         for circuit_id in alarm.hits:
             self.by_circuit.setdefault(circuit_id, set()).add(incident.id)
@@ -388,6 +397,16 @@ class IncidentBook:
         batch.update(INCIDENT, incident.id, root_alarm_id=root.id, root_ne_id=root.ne_id)
 
     # ------------------------------------------------------------------ impact
+    def _union(self, holders: Collection[int], circuit_id: int) -> Hit:
+        """The union of the hits of ``holders`` (active members) on ``circuit_id``."""
+        union = NONE
+        for alarm_id in holders:
+            alarm = self.alarms.by_id.get(alarm_id)  # one cleared in this batch: detached next
+            hit = alarm.hits.get(circuit_id) if alarm is not None else None
+            if hit is not None:
+                union = union | hit
+        return union
+
     def _wanted(
         self, incident: OpenIncident, circuits: set[int] | None, index: ImpactIndex
     ) -> dict[int, ImpactKind]:
@@ -395,13 +414,12 @@ class IncidentBook:
         (only ``circuits`` re-read); otherwise the consequents still active confirm impact on the
         circuits the roots had hit (clears in reverse order keep the fault visible)."""
         combined: dict[int, Hit] = {}
-        if incident.rooted:
-            for circuit_id in circuits if circuits is not None else set(incident.contrib):
-                for alarm_id in incident.contrib.get(circuit_id, ()):
-                    hit = self.alarms.by_id[alarm_id].hits.get(circuit_id)
-                    if hit is not None:
-                        previous = combined.get(circuit_id)
-                        combined[circuit_id] = hit if previous is None else previous | hit
+        if incident.rooted and circuits is not None:
+            union = incident.union
+            combined = {c: union[c] for c in circuits if union.get(c, NONE) is not NONE}
+        elif incident.rooted:  # everything re-read (members' hits may have changed: a rematch)
+            incident.union = {c: self._union(holders, c) for c, holders in incident.contrib.items()}
+            combined = {c: hit for c, hit in incident.union.items() if hit is not NONE}
         else:
             for alarm in self._active_members(incident):
                 if not self.alarms.affects_service(alarm):
