@@ -147,10 +147,12 @@ def _faults(
     window: ColumnElement[bool],
     impact_window: ColumnElement[bool],
     codes: dict[int, str] | None = None,
+    downs: tuple[Period, list[DownRow]] | None = None,
 ) -> dict[int, FaultRow]:
     """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
     impacts are read (the repeat-fault window needs only circuits that failed in the period).
-    ``codes``, when given, receives the code of each impacted circuit by id."""
+    ``codes``, when given, receives the code of each impacted circuit by id; ``downs``, when
+    given, receives the impacts read that are ``down`` intervals overlapping its period."""
     incidents = _run(
         session,
         select(
@@ -170,6 +172,8 @@ def _faults(
         select(
             ImpactRecord.incident_id,
             epoch_seconds(ImpactRecord.since),
+            epoch_seconds(ImpactRecord.until),
+            ImpactRecord.impact,
             Circuit.code,
             Circuit.id,
             Circuit.service_type,
@@ -194,21 +198,36 @@ def _faults(
         .order_by(Ticket.closed_at, Ticket.id),
     ):
         causes.setdefault(incident_id, cause)  # the first closed ticket's cause (回单原因)
-    circuits: dict[int, set[str]] = defaultdict(set)
-    types: dict[int, set[str]] = defaultdict(set)
-    contractors: dict[int, set[str]] = defaultdict(set)
-    customers: dict[int, set[str]] = defaultdict(set)
+    # Per incident: its circuits, service types, contractors and customers (one dict lookup a row).
+    sets: dict[int, tuple[set[str], set[str], set[str], set[str]]] = {}
     first_region: dict[int, tuple[float, str]] = {}
-    for incident_id, since_at, code, circuit_id, service_type, maintainer_id, customer_id in impacts:
+    start, end = (downs[0].start_s, downs[0].end_s) if downs is not None else (0.0, 0.0)
+    for (
+        incident_id,
+        since_at,
+        until_at,
+        kind,
+        code,
+        circuit_id,
+        service_type,
+        maintainer_id,
+        customer_id,
+    ) in impacts:
         customer, region, _ = customer_of[customer_id]
-        maintainer = teams.get(maintainer_id) if maintainer_id is not None else None
-        circuits[incident_id].add(code)
+        entry = sets.get(incident_id)
+        if entry is None:
+            entry = sets[incident_id] = (set(), set(), set(), set())
+        entry[0].add(code)
+        entry[1].add(service_type)
+        entry[3].add(customer)
+        if maintainer_id is not None:
+            maintainer = teams.get(maintainer_id)
+            if maintainer:
+                entry[2].add(maintainer)
         if codes is not None:
             codes[circuit_id] = code
-        types[incident_id].add(service_type)
-        customers[incident_id].add(customer)
-        if maintainer:
-            contractors[incident_id].add(maintainer)
+        if downs is not None and kind == "down" and since_at < end and (until_at is None or until_at > start):
+            downs[1].append(DownRow(incident_id, code, since_at, until_at))
         if region and (incident_id not in first_region or (since_at, region) < first_region[incident_id]):
             first_region[incident_id] = (since_at, region)
     faults = (
@@ -222,13 +241,13 @@ def _faults(
             or first_region.get(i, (opened, UNKNOWN))[1],
             cause=causes.get(i, UNKNOWN),
             ne=ne or UNKNOWN,
-            circuits=_sorted(circuits[i]),
-            service_types=_sorted(types[i]),
-            contractors=_sorted(contractors[i]),
-            customers=_sorted(customers[i]),
+            circuits=_sorted(entry[0]),
+            service_types=_sorted(entry[1]),
+            contractors=_sorted(entry[2]),
+            customers=_sorted(entry[3]),
         )
         for i, opened, recovered, due, diagnosed, ne, root_region_id in incidents
-        if i in circuits  # an incident that hurt no (selected) circuit is not a fault
+        if (entry := sets.get(i)) is not None  # an incident that hurt no (selected) circuit is not a fault
     )
     return {f.incident_id: f for f in faults if filters.keeps(f)}
 
@@ -268,10 +287,12 @@ SPAN = {  # interval length > :days, spelled as the expression index is (migrati
 }
 
 
-def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
+def _downs(session: Session, period: Period, filters: Filters, outside_only: bool = False) -> list[DownRow]:
     """Every ``down`` interval overlapping the period: those that started in it or up to
     ``_CARRY_DAYS`` before it, then the longer ones still running at its start (ongoing, or
-    ended after it) — two bounded index ranges instead of every interval ended since."""
+    ended after it) — two bounded index ranges instead of every interval ended since. With
+    ``outside_only``, only those of incidents opened outside the period (the others came with
+    the period's faults: see ``_faults``)."""
     reach = datetime.fromtimestamp(period.start_s - _CARRY_DAYS * 86400, period.start.tzinfo)
     running = or_(ImpactRecord.until.is_(None), ImpactRecord.until > period.start)
     long_ = text(SPAN[session.get_bind().dialect.name]).bindparams(span_days=_CARRY_DAYS)
@@ -300,6 +321,10 @@ def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
             .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
             .where(_REAL, part)
         )
+        if outside_only:
+            query = query.where(
+                or_(IncidentRecord.opened_at < period.start, IncidentRecord.opened_at >= period.end)
+            )
         if conditions:  # the customer only when a filter asks about it
             query = query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
         queries.append(query)
@@ -464,7 +489,9 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     if filters.region is None and filters.cause is None:
         # The repeat-fault window only needs when each earlier fault hurt which of this period's circuits.
         codes: dict[int, str] = {}
-        faults = _faults(session, names, filters, in_period, true(), codes)
+        downs: list[DownRow] = []  # those of the period's faults come with their impacts
+        faults = _faults(session, names, filters, in_period, true(), codes, (period, downs))
+        downs += _downs(session, period, filters, outside_only=True)
         # An impact starts after its incident opened, and one that started after the period
         # cannot make a fault in it a repeat.
         bounded = and_(ImpactRecord.since >= since, ImpactRecord.since < period.end)
@@ -477,7 +504,7 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
             and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end),
             or_(in_period, failed_before),
         )
-    downs = _downs(session, period, filters)
+        downs = _downs(session, period, filters)
     tickets = _tickets(session, names, period, filters.any)
     if filters.any:
         # Down intervals and tickets of faults opened before the window: load those faults too,
