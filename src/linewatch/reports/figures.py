@@ -531,20 +531,28 @@ def _repeats(
     start, end = period.start_s, period.end_s
     window = rules.repeat_days * 86400
     faulty = sorted({c for i in in_period for c in by_id[i].circuits})
-    opened_by_circuit: dict[str, list[tuple[float, int]]] = {c: [] for c in faulty}
+    # Each circuit's faults (opened, id): one tuple while it has one (most circuits), a list after.
+    opened_by_circuit: dict[str, tuple[float, int] | list[tuple[float, int]]] = {}
     for f in faults:
+        entry = (f.opened, f.incident_id)
         for c in f.circuits:
-            times = opened_by_circuit.get(c)
-            if times is not None:
-                times.append((f.opened, f.incident_id))
-    items: list[tuple[str, list[int]]] = []
+            got = opened_by_circuit.get(c)
+            if got is None:
+                opened_by_circuit[c] = entry
+            elif type(got) is tuple:
+                opened_by_circuit[c] = [got, entry]
+            else:
+                got.append(entry)  # type: ignore[union-attr]
+    items: list[tuple[str, tuple[int, ...] | list[int]]] = []
     repeats = 0
+    single = rules.repeat_min <= 1
     for c in faulty:
-        times = opened_by_circuit[c]
-        if len(times) == 1:  # most circuits: their one fault, in the period
-            items.append((c, [times[0][1]]))
-            repeats += rules.repeat_min <= 1
+        times = opened_by_circuit[c]  # (circuits of earlier faults only are never looked at)
+        if type(times) is tuple:  # most circuits: their one fault, in the period
+            items.append((c, (times[1],)))
+            repeats += single
             continue
+        assert isinstance(times, list)
         times.sort()
         # For each of its faults in the period, the faults opened in (at - window, at]: a window
         # sliding along the sorted times (``first`` only moves forward), widest first kept.
