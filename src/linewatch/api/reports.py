@@ -17,7 +17,7 @@ from linewatch.core.actor import Actor
 from linewatch.core.errors import LinewatchError, NotFound
 from linewatch.inventory.choices import AccessTech, ServiceType
 from linewatch.reports.figures import Period, Report, row_view
-from linewatch.reports.service import Filters, build_report
+from linewatch.reports.service import Filters, build_report, paused_gc
 from linewatch.reports.xlsx import workbook_bytes
 from linewatch.tickets.choices import CauseCategory
 
@@ -120,8 +120,11 @@ def monthly(
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
 ) -> Response:
-    report = build_report(session, ctx.policy, _month(ctx, month), ctx.clock.now(), filters)
-    return _answer(report, format)
+    with paused_gc():  # until the report is freed (see paused_gc)
+        report = build_report(session, ctx.policy, _month(ctx, month), ctx.clock.now(), filters)
+        answer = _answer(report, format)
+        del report
+    return answer
 
 
 @router.get("/monthly/rows")
@@ -133,8 +136,11 @@ def monthly_rows(
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     """The rows behind one number, e.g. ``view=by_region&key=GL`` or ``view=sla_contact``."""
-    report = build_report(session, ctx.policy, _month(ctx, month), ctx.clock.now(), filters)
-    return {"month": report.label, **query.answer(report)}
+    with paused_gc():
+        report = build_report(session, ctx.policy, _month(ctx, month), ctx.clock.now(), filters)
+        answer = {"month": report.label, **query.answer(report)}
+        del report
+    return answer
 
 
 @router.get("/statistics", response_model=None)
@@ -147,8 +153,11 @@ def statistics(
     ctx: Context = Depends(get_ctx),
 ) -> Response:
     """Statistics for any run of days (``from``/``to`` inclusive) and filter (DOMAIN 9)."""
-    report = build_report(session, ctx.policy, _between(ctx, first, last), ctx.clock.now(), filters)
-    return _answer(report, format)
+    with paused_gc():
+        report = build_report(session, ctx.policy, _between(ctx, first, last), ctx.clock.now(), filters)
+        answer = _answer(report, format)
+        del report
+    return answer
 
 
 @router.get("/statistics/rows")
@@ -160,5 +169,8 @@ def statistics_rows(
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    report = build_report(session, ctx.policy, _between(ctx, first, last), ctx.clock.now(), filters)
-    return query.answer(report)
+    with paused_gc():
+        report = build_report(session, ctx.policy, _between(ctx, first, last), ctx.clock.now(), filters)
+        answer = query.answer(report)
+        del report
+    return answer

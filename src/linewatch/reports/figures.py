@@ -267,20 +267,29 @@ def statistics(
     render: dict[str, Callable[[Any], Row]] = {}
     fault_row = _memo(lambda i: _fault_dict(by_id[i]))
     counted = [by_id[i] for i in in_period]
+    counted_ids = in_period  # the ids of ``counted``, in its order
 
     def fault_view(
         name: str, keys: Iterable[str] | Iterable[tuple[str, ...]], many: bool = False
     ) -> dict[str, list[int]]:
         """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a tuple
         of them each fault is counted under: none = "unknown")."""
-        view: dict[str, list[int]] = defaultdict(list)
+        view: dict[str, list[int]] = {}
         if many:
-            for f, several in zip(counted, keys, strict=True):
+            for i, several in zip(counted_ids, keys, strict=True):
                 for key in several or (UNKNOWN,):
-                    view[key].append(f.incident_id)
+                    listed = view.get(key)
+                    if listed is None:
+                        view[key] = [i]
+                    else:
+                        listed.append(i)
         else:
-            for f, key in zip(counted, keys, strict=True):
-                view[key].append(f.incident_id)  # type: ignore[index]
+            for i, key in zip(counted_ids, keys, strict=True):
+                listed = view.get(key)  # type: ignore[arg-type]
+                if listed is None:
+                    view[key] = [i]  # type: ignore[index]
+                else:
+                    listed.append(i)
         groups[name] = dict(sorted(view.items()))
         render[name] = fault_row
         return groups[name]
