@@ -140,6 +140,25 @@ def _sorted(items: set[str]) -> tuple[str, ...]:
     return tuple(items) if len(items) < 2 else tuple(sorted(items))
 
 
+# The first closed ticket's cause (回单原因) of each fault, looked up by ix_ticket_incident per
+# fault: a correlated subquery, so PostgreSQL cannot turn it into a scan of every ticket hashed
+# against the period's incidents (its choice for a join: 100 ms on three processes at scale 100).
+_FIRST_CAUSE = (
+    select(Ticket.cause)
+    .where(Ticket.incident_id == IncidentRecord.id, Ticket.closed_at.is_not(None), Ticket.cause != "")
+    .order_by(Ticket.closed_at, Ticket.id)
+    .limit(1)
+    .scalar_subquery()
+)
+# A ticket counts unless its incident is a planned cutover or a drill: also looked up per ticket
+# (an outer join let PostgreSQL hash the period's tickets against a scan of every incident).
+_UNREAL_INCIDENT = (
+    select(or_(IncidentRecord.planned, IncidentRecord.drill))
+    .where(IncidentRecord.id == Ticket.incident_id)
+    .scalar_subquery()
+)
+
+
 def _faults(
     session: Session,
     names: _Names,
@@ -163,6 +182,7 @@ def _faults(
             epoch_seconds(IncidentRecord.diagnosis_at),
             NetworkElement.name,
             NetworkElement.region_id,
+            _FIRST_CAUSE,
         )
         .outerjoin(NetworkElement, NetworkElement.id == IncidentRecord.root_ne_id)
         .where(_REAL, window),
@@ -191,15 +211,6 @@ def _faults(
         impacts_query = impacts_query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
     impacts = _run(session, impacts_query)  # streamed: each row freed once counted
     teams, customer_of = names.teams, names.customers
-    causes: dict[int, str] = {}
-    for incident_id, cause in _run(
-        session,
-        select(Ticket.incident_id, Ticket.cause)
-        .join(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-        .where(_REAL, window, Ticket.closed_at.is_not(None), Ticket.cause != "")
-        .order_by(Ticket.closed_at, Ticket.id),
-    ):
-        causes.setdefault(incident_id, cause)  # the first closed ticket's cause (回单原因)
     # Per incident: its circuits, service types, contractors and customers (one dict lookup a row).
     sets: dict[int, tuple[set[str], set[str], set[str], set[str]]] = {}
     first_region: dict[int, tuple[float, str]] = {}
@@ -245,14 +256,14 @@ def _faults(
             diagnosis_at=diagnosed,
             region=(region_of.get(root_region_id) if root_region_id is not None else None)
             or first_region.get(i, (opened, UNKNOWN))[1],
-            cause=causes.get(i, UNKNOWN),
+            cause=cause or UNKNOWN,
             ne=ne or UNKNOWN,
             circuits=_sorted(entry[0]),
             service_types=_sorted(entry[1]),
             contractors=_sorted(entry[2]),
             customers=_sorted(entry[3]),
         )
-        for i, opened, recovered, due, diagnosed, ne, root_region_id in incidents
+        for i, opened, recovered, due, diagnosed, ne, root_region_id, cause in incidents
         if (entry := sets.get(i)) is not None  # an incident that hurt no (selected) circuit is not a fault
     )
     return {f.incident_id: f for f in faults if filters.keeps(f)}
@@ -355,7 +366,7 @@ def _tickets(
         Ticket.created_at >= period.start,
         Ticket.created_at < period.end,
         Ticket.drill.is_(False),
-        or_(Ticket.incident_id.is_(None), _REAL),
+        or_(Ticket.incident_id.is_(None), _UNREAL_INCIDENT.is_(False)),
     )
     milestones = [epoch_seconds(getattr(Ticket, column)) for column in MILESTONE_AT.values()]
     rows = _run(
@@ -368,9 +379,7 @@ def _tickets(
             Ticket.cause,
             Ticket.customer_id,
             *milestones,
-        )
-        .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-        .where(scope),
+        ).where(scope),
     ).all()
     teams, customer_of = names.teams, names.customers
     nobody: tuple[None, None, None] = (None, None, None)
@@ -379,10 +388,14 @@ def _tickets(
         session,
         select(TicketEvent.ticket_id, TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
         # coalesce(): read the period's tickets' events by ticket (ix_ticket_event_ticket), not
-        # every breach of all history by type first (SQLite's choice for a bare equality).
-        .where(scope, func.coalesce(TicketEvent.type, "") == "breach"),
+        # every breach of all history by type first (SQLite's choice for a bare equality). By
+        # creation only: the breaches of a ticket not kept (a drill's) are never looked up.
+        .where(
+            Ticket.created_at >= period.start,
+            Ticket.created_at < period.end,
+            func.coalesce(TicketEvent.type, "") == "breach",
+        ),
     ):
         if data and data.get("deadline"):
             breached[ticket_id].add(data["deadline"])
