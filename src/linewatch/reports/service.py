@@ -141,8 +141,8 @@ def _sorted(items: set[str]) -> tuple[str, ...]:
 
 
 # The first closed ticket's cause (回单原因) of each fault, looked up by ix_ticket_incident per
-# fault: a correlated subquery, so PostgreSQL cannot turn it into a scan of every ticket hashed
-# against the period's incidents (its choice for a join: 100 ms on three processes at scale 100).
+# fault (a correlated subquery): as a join, PostgreSQL scanned every ticket in parallel workers
+# and hashed them against the period's incidents (decision 144).
 _FIRST_CAUSE = (
     select(Ticket.cause)
     .where(Ticket.incident_id == IncidentRecord.id, Ticket.closed_at.is_not(None), Ticket.cause != "")
@@ -151,7 +151,7 @@ _FIRST_CAUSE = (
     .scalar_subquery()
 )
 # A ticket counts unless its incident is a planned cutover or a drill: also looked up per ticket
-# (an outer join let PostgreSQL hash the period's tickets against a scan of every incident).
+# (as an outer join, PostgreSQL hashed the period's tickets against a scan of every incident).
 _UNREAL_INCIDENT = (
     select(or_(IncidentRecord.planned, IncidentRecord.drill))
     .where(IncidentRecord.id == Ticket.incident_id)
