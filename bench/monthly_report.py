@@ -19,13 +19,16 @@ A PostgreSQL database given with --db is emptied first.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import islice
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from fastapi.responses import JSONResponse
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
@@ -35,7 +38,7 @@ from linewatch.context import build_context
 from linewatch.incidents.models import ImpactRecord, IncidentRecord
 from linewatch.inventory.models import Circuit, NetworkElement
 from linewatch.reports.figures import Period
-from linewatch.reports.service import build_report
+from linewatch.reports.service import build_report, paused_gc
 from linewatch.reports.xlsx import workbook_bytes
 from linewatch.settings import Settings
 from linewatch.tickets.models import Ticket, TicketEvent
@@ -237,35 +240,105 @@ def _alarms(session: Session, incidents: list[dict[str, object]], nes: list[int]
     return written
 
 
-def measure(url: str, rounds: int) -> dict[str, object]:
+def _server_cpu_s(session: Session) -> tuple[int, float] | None:
+    """PostgreSQL: the session's backend process and its CPU seconds so far (from /proc: the
+    server runs on this machine), else None."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    assert isinstance(pid, int)
+    return pid, _proc_cpu_s(pid)
+
+
+def _proc_cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def measure(url: str, rounds: int, months: list[str] = MONTHS) -> dict[str, object]:
+    """Every month's report ``rounds`` times (round 1 = cold: the first read of the month since
+    the process started); per round the p50 of wall, this process's CPU and, on PostgreSQL, the
+    server backend's CPU for the report's queries."""
     ctx = build_context(Settings(db=url, snmp_port=0, syslog_port=0), migrate=False)
     now = datetime(2026, 3, 15, tzinfo=TZ)
+    per_round: list[dict[str, object]] = []
     json_ms: list[float] = []
     cpu_ms: list[float] = []  # this process's CPU: on a shared machine wall time includes waiting
+    server_ms: list[float] = []  # the PostgreSQL backend's CPU during the report
     xlsx_ms: list[float] = []
     xlsx_cpu_ms: list[float] = []
     biggest: tuple[str, object] = ("", 0)
-    for _ in range(rounds):
-        for label in MONTHS:
-            t0, c0 = time.perf_counter(), time.process_time()
-            with ctx.db.reading() as session:
+    for n in range(rounds):
+        wall_round: list[float] = []
+        request_wall: list[float] = []  # build + JSON encoding + freeing: the whole answer
+        request_cpu: list[float] = []
+        body_bytes = 0
+        cpu_round: list[float] = []
+        server_round: list[float] = []
+        for label in months:
+            # As GET /api/v1/reports/monthly answers: built, its figures encoded, freed, with the
+            # cyclic collector paused until then (api/reports.py); the export separately timed.
+            with ctx.db.reading() as session, paused_gc():
+                backend = _server_cpu_s(session)
+                t0, c0 = time.perf_counter(), time.process_time()
                 report = build_report(session, ctx.policy, Period.month(label, TZ), now)
-            t1, c1 = time.perf_counter(), time.process_time()
-            json_ms.append((t1 - t0) * 1000)
-            cpu_ms.append((c1 - c0) * 1000)
-            if label == MONTHS[-1]:  # the export once a round: it is the slow part
-                workbook_bytes(report)
-                xlsx_ms.append((time.perf_counter() - t1) * 1000)
-                xlsx_cpu_ms.append((time.process_time() - c1) * 1000)
-            faults = report.figures["faults"]["total"]  # type: ignore[index]
+                t1, c1 = time.perf_counter(), time.process_time()
+                if backend is not None:
+                    server_round.append((_proc_cpu_s(backend[0]) - backend[1]) * 1000)
+                body = JSONResponse(report.figures).body
+                t2, c2 = time.perf_counter(), time.process_time()
+                if label == months[-1]:  # the export once a round: it is the slow part
+                    workbook_bytes(report)
+                    xlsx_ms.append((time.perf_counter() - t2) * 1000)
+                    xlsx_cpu_ms.append((time.process_time() - c2) * 1000)
+                faults = report.figures["faults"]["total"]  # type: ignore[index]
+                t3, c3 = time.perf_counter(), time.process_time()
+                del report
+                t4, c4 = time.perf_counter(), time.process_time()
             if faults > biggest[1]:  # type: ignore[operator]
                 biggest = (label, faults)
-            # Freed here, not inside the next month's timing: a server frees it after answering.
-            del report
+            wall_round.append((t1 - t0) * 1000)
+            cpu_round.append((c1 - c0) * 1000)
+            request_wall.append((t2 - t0 + t4 - t3) * 1000)
+            request_cpu.append((c2 - c0 + c4 - c3) * 1000)
+            body_bytes = len(body)
+        per_round.append(
+            {
+                "round": n + 1,
+                "wall_p50_ms": round(percentiles(wall_round)["p50"], 1),
+                "wall_max_ms": round(max(wall_round), 1),
+                "cpu_p50_ms": round(percentiles(cpu_round)["p50"], 1),
+                "cpu_max_ms": round(max(cpu_round), 1),
+                "request_wall_p50_ms": round(percentiles(request_wall)["p50"], 1),
+                "request_cpu_p50_ms": round(percentiles(request_cpu)["p50"], 1),
+                "request_cpu_max_ms": round(max(request_cpu), 1),
+                "json_bytes_last": body_bytes,
+                **(
+                    {
+                        "server_cpu_p50_ms": round(percentiles(server_round)["p50"], 1),
+                        "client_plus_server_cpu_p50_ms": round(
+                            percentiles([c + s for c, s in zip(cpu_round, server_round, strict=True)])["p50"],
+                            1,
+                        ),
+                    }
+                    if server_round
+                    else {}
+                ),
+            }
+        )
+        print(per_round[-1], f"load {os.getloadavg()[0]:.1f}", flush=True)
+        json_ms += wall_round
+        cpu_ms += cpu_round
+        server_ms += server_round
     ctx.db.dispose()
     return {
+        "rounds": per_round,
         "report_ms": percentiles(json_ms),
         "report_cpu_ms": percentiles(cpu_ms),
+        "server_cpu_ms": percentiles(server_ms),
         "xlsx_extra_ms_last_month": [round(x, 1) for x in xlsx_ms],
         "xlsx_extra_cpu_ms_last_month": [round(x, 1) for x in xlsx_cpu_ms],
         "max_report_cpu_ms": round(max(cpu_ms), 1),
@@ -293,6 +366,7 @@ def main() -> None:
         "--scattered", action="store_true", help="random opening times for sequential ids (old layout)"
     )
     parser.add_argument("--build-only", action="store_true", help="build the database, measure nothing")
+    parser.add_argument("--months", default=None, help="comma-separated YYYY-MM (default: the whole year)")
     args = parser.parse_args()
     if args.reuse and args.db:
         url = args.db
@@ -313,7 +387,7 @@ def main() -> None:
         print(f"network (scale {args.scale}) {t1 - t0:.1f}s; history {sizes} in {t2 - t1:.1f}s", flush=True)
         if args.build_only:
             return
-    result = measure(url, args.rounds)
+    result = measure(url, args.rounds, args.months.split(",") if args.months else MONTHS)
     print(result)
     where = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     report_ms, cpu_ms = result["report_ms"], result["report_cpu_ms"]
@@ -333,6 +407,9 @@ def main() -> None:
         higher_is_better=False,
     )  # type: ignore[arg-type]
     figure(f"monthly report p50 CPU of this process ({where})", cpu_ms["p50"], "ms")
+    server_ms = result["server_cpu_ms"]
+    if url.startswith("postgresql") and isinstance(server_ms, dict):
+        figure("monthly report p50 CPU of the PostgreSQL backend", server_ms["p50"], "ms")
 
 
 if __name__ == "__main__":

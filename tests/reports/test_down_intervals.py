@@ -96,3 +96,53 @@ def test_long_and_open_intervals_from_before_the_month_count_and_nothing_else(sm
         "FZ-C002-INT-1": round(1 - (120 + 12 * DAY) / month, 6),
         "FZ-C003-DATA-1": 0.0,
     }
+
+
+def test_the_months_own_faults_count_the_intervals_that_overlap_it(small: Context) -> None:
+    """Intervals of faults opened in the month come with their impacts (decision 140): the
+    interval decides, as for older faults — not one that starts after the month, not a degraded
+    one, not a planned cutover's, and one dated before its incident opened still counts."""
+    with small.db.reading() as session:
+        circuit = {
+            code: (i, customer)
+            for i, code, customer in session.execute(select(Circuit.id, Circuit.code, Circuit.customer_id))
+        }
+    opened = {11: (at(3, 5), False), 12: (at(3, 31, 22), False), 13: (at(4, 2), False), 14: (at(3, 10), True)}
+    spans = [  # impact id, incident, circuit, kind, since, until
+        (21, 11, "FZ-C001-DATA-1", "down", at(3, 5), at(3, 5, 2)),  # 2 h
+        (22, 11, "FZ-C001-VOICE-1", "degraded", at(3, 5), at(3, 6)),  # not an outage
+        (23, 11, "FZ-C002-INT-1", "down", datetime(2026, 4, 1, 0, 0, 1, tzinfo=TZ), at(4, 3)),  # after it
+        (24, 12, "FZ-C003-DATA-1", "down", at(3, 31, 22), at(4, 1, 3)),  # 2 h of it in March
+        (25, 13, "FZ-C001-VOICE-1", "down", at(3, 30), at(3, 30, 1)),  # before its incident: 1 h
+        (26, 14, "FZ-C002-INT-1", "down", at(3, 10), at(3, 11)),  # a planned cutover: never
+    ]
+    with small.db.unit_of_work() as session:
+        session.execute(
+            insert(IncidentRecord),
+            [incident(i, when, when + timedelta(days=1), planned) for i, (when, planned) in opened.items()],
+        )
+        session.execute(
+            insert(ImpactRecord),
+            [
+                dict(
+                    id=n,
+                    incident_id=i,
+                    circuit_id=circuit[code][0],
+                    customer_id=circuit[code][1],
+                    impact=kind,
+                    since=since,
+                    until=until,
+                )
+                for n, i, code, kind, since, until in spans
+            ],
+        )
+    with small.db.reading() as session:
+        report = build_report(session, small.policy, Period.month("2026-03", TZ), at(4, 15))
+    counted = {c: [r["incident"] for r in rows] for c, rows in report.view("availability").items()}
+    assert counted == {"FZ-C001-DATA-1": [11], "FZ-C001-VOICE-1": [13], "FZ-C003-DATA-1": [12]}
+    month = 31 * DAY
+    assert report.figures["availability"]["by_circuit"] == {  # type: ignore[index]
+        "FZ-C001-DATA-1": round(1 - 120 / month, 6),
+        "FZ-C001-VOICE-1": round(1 - 60 / month, 6),
+        "FZ-C003-DATA-1": round(1 - 120 / month, 6),
+    }

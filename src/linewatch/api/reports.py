@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from linewatch.api.deps import get_ctx, reading, require
@@ -16,7 +17,7 @@ from linewatch.core.actor import Actor
 from linewatch.core.errors import LinewatchError, NotFound
 from linewatch.inventory.choices import AccessTech, ServiceType
 from linewatch.reports.figures import Period, Report, row_view
-from linewatch.reports.service import Filters, build_report
+from linewatch.reports.service import Filters, build_report, paused_gc
 from linewatch.reports.xlsx import workbook_bytes
 from linewatch.tickets.choices import CauseCategory
 
@@ -69,7 +70,7 @@ def _between(ctx: Context, first: str, last: str) -> Period:
         raise LinewatchError(f"from/to must be YYYY-MM-DD or YYYY-MM, 'to' not before 'from': {exc}") from exc
 
 
-def _answer(report: Report, format: str) -> dict[str, Any] | Response:
+def _answer(report: Report, format: str) -> Response:
     if format == "xlsx":
         name = report.label.replace("..", "_")
         return Response(
@@ -79,7 +80,10 @@ def _answer(report: Report, format: str) -> dict[str, Any] | Response:
         )
     if format != "json":
         raise LinewatchError("format must be json or xlsx")
-    return report.figures
+    # Plain JSON values already (str, number, None, dicts and lists): encoded by json.dumps in one
+    # call, not walked first by FastAPI's jsonable_encoder (≈ 0.15 s for a scale-100 month's
+    # 65,000 per-circuit availabilities).
+    return JSONResponse(report.figures)
 
 
 @dataclass(frozen=True)
@@ -115,9 +119,12 @@ def monthly(
     filters: Filters = Depends(report_filters),
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
-) -> dict[str, Any] | Response:
-    report = build_report(session, ctx.policy, _month(ctx, month), ctx.clock.now(), filters)
-    return _answer(report, format)
+) -> Response:
+    with paused_gc():  # until the report is freed (see paused_gc)
+        report = build_report(session, ctx.policy, _month(ctx, month), ctx.clock.now(), filters)
+        answer = _answer(report, format)
+        del report
+    return answer
 
 
 @router.get("/monthly/rows")
@@ -129,8 +136,11 @@ def monthly_rows(
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     """The rows behind one number, e.g. ``view=by_region&key=GL`` or ``view=sla_contact``."""
-    report = build_report(session, ctx.policy, _month(ctx, month), ctx.clock.now(), filters)
-    return {"month": report.label, **query.answer(report)}
+    with paused_gc():
+        report = build_report(session, ctx.policy, _month(ctx, month), ctx.clock.now(), filters)
+        answer = {"month": report.label, **query.answer(report)}
+        del report
+    return answer
 
 
 @router.get("/statistics", response_model=None)
@@ -141,10 +151,13 @@ def statistics(
     filters: Filters = Depends(report_filters),
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
-) -> dict[str, Any] | Response:
+) -> Response:
     """Statistics for any run of days (``from``/``to`` inclusive) and filter (DOMAIN 9)."""
-    report = build_report(session, ctx.policy, _between(ctx, first, last), ctx.clock.now(), filters)
-    return _answer(report, format)
+    with paused_gc():
+        report = build_report(session, ctx.policy, _between(ctx, first, last), ctx.clock.now(), filters)
+        answer = _answer(report, format)
+        del report
+    return answer
 
 
 @router.get("/statistics/rows")
@@ -156,5 +169,8 @@ def statistics_rows(
     session: Session = Depends(reading),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    report = build_report(session, ctx.policy, _between(ctx, first, last), ctx.clock.now(), filters)
-    return query.answer(report)
+    with paused_gc():
+        report = build_report(session, ctx.policy, _between(ctx, first, last), ctx.clock.now(), filters)
+        answer = query.answer(report)
+        del report
+    return answer

@@ -267,20 +267,29 @@ def statistics(
     render: dict[str, Callable[[Any], Row]] = {}
     fault_row = _memo(lambda i: _fault_dict(by_id[i]))
     counted = [by_id[i] for i in in_period]
+    counted_ids = in_period  # the ids of ``counted``, in its order
 
     def fault_view(
         name: str, keys: Iterable[str] | Iterable[tuple[str, ...]], many: bool = False
     ) -> dict[str, list[int]]:
         """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a tuple
         of them each fault is counted under: none = "unknown")."""
-        view: dict[str, list[int]] = defaultdict(list)
+        view: dict[str, list[int]] = {}
         if many:
-            for f, several in zip(counted, keys, strict=True):
+            for i, several in zip(counted_ids, keys, strict=True):
                 for key in several or (UNKNOWN,):
-                    view[key].append(f.incident_id)
+                    listed = view.get(key)
+                    if listed is None:
+                        view[key] = [i]
+                    else:
+                        listed.append(i)
         else:
-            for f, key in zip(counted, keys, strict=True):
-                view[key].append(f.incident_id)  # type: ignore[index]
+            for i, key in zip(counted_ids, keys, strict=True):
+                listed = view.get(key)  # type: ignore[arg-type]
+                if listed is None:
+                    view[key] = [i]  # type: ignore[index]
+                else:
+                    listed.append(i)
         groups[name] = dict(sorted(view.items()))
         render[name] = fault_row
         return groups[name]
@@ -531,20 +540,28 @@ def _repeats(
     start, end = period.start_s, period.end_s
     window = rules.repeat_days * 86400
     faulty = sorted({c for i in in_period for c in by_id[i].circuits})
-    opened_by_circuit: dict[str, list[tuple[float, int]]] = {c: [] for c in faulty}
+    # Each circuit's faults (opened, id): one tuple while it has one (most circuits), a list after.
+    opened_by_circuit: dict[str, tuple[float, int] | list[tuple[float, int]]] = {}
     for f in faults:
+        entry = (f.opened, f.incident_id)
         for c in f.circuits:
-            times = opened_by_circuit.get(c)
-            if times is not None:
-                times.append((f.opened, f.incident_id))
-    items: list[tuple[str, list[int]]] = []
+            got = opened_by_circuit.get(c)
+            if got is None:
+                opened_by_circuit[c] = entry
+            elif type(got) is tuple:
+                opened_by_circuit[c] = [got, entry]
+            else:
+                got.append(entry)  # type: ignore[union-attr]
+    items: list[tuple[str, tuple[int, ...] | list[int]]] = []
     repeats = 0
+    single = rules.repeat_min <= 1
     for c in faulty:
-        times = opened_by_circuit[c]
-        if len(times) == 1:  # most circuits: their one fault, in the period
-            items.append((c, [times[0][1]]))
-            repeats += rules.repeat_min <= 1
+        times = opened_by_circuit[c]  # (circuits of earlier faults only are never looked at)
+        if type(times) is tuple:  # most circuits: their one fault, in the period
+            items.append((c, (times[1],)))
+            repeats += single
             continue
+        assert isinstance(times, list)
         times.sort()
         # For each of its faults in the period, the faults opened in (at - window, at]: a window
         # sliding along the sorted times (``first`` only moves forward), widest first kept.

@@ -140,6 +140,25 @@ def _sorted(items: set[str]) -> tuple[str, ...]:
     return tuple(items) if len(items) < 2 else tuple(sorted(items))
 
 
+# The first closed ticket's cause (回单原因) of each fault, looked up by ix_ticket_incident per
+# fault (a correlated subquery): as a join, PostgreSQL scanned every ticket in parallel workers
+# and hashed them against the period's incidents (decision 144).
+_FIRST_CAUSE = (
+    select(Ticket.cause)
+    .where(Ticket.incident_id == IncidentRecord.id, Ticket.closed_at.is_not(None), Ticket.cause != "")
+    .order_by(Ticket.closed_at, Ticket.id)
+    .limit(1)
+    .scalar_subquery()
+)
+# A ticket counts unless its incident is a planned cutover or a drill: also looked up per ticket
+# (as an outer join, PostgreSQL hashed the period's tickets against a scan of every incident).
+_UNREAL_INCIDENT = (
+    select(or_(IncidentRecord.planned, IncidentRecord.drill))
+    .where(IncidentRecord.id == Ticket.incident_id)
+    .scalar_subquery()
+)
+
+
 def _faults(
     session: Session,
     names: _Names,
@@ -147,10 +166,12 @@ def _faults(
     window: ColumnElement[bool],
     impact_window: ColumnElement[bool],
     codes: dict[int, str] | None = None,
+    downs: tuple[Period, list[DownRow]] | None = None,
 ) -> dict[int, FaultRow]:
     """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
     impacts are read (the repeat-fault window needs only circuits that failed in the period).
-    ``codes``, when given, receives the code of each impacted circuit by id."""
+    ``codes``, when given, receives the code of each impacted circuit by id; ``downs``, when
+    given, receives the impacts read that are ``down`` intervals overlapping its period."""
     incidents = _run(
         session,
         select(
@@ -161,15 +182,20 @@ def _faults(
             epoch_seconds(IncidentRecord.diagnosis_at),
             NetworkElement.name,
             NetworkElement.region_id,
+            _FIRST_CAUSE,
         )
         .outerjoin(NetworkElement, NetworkElement.id == IncidentRecord.root_ne_id)
         .where(_REAL, window),
     ).all()
     region_of = names.regions
+    # Faults whose root NE gives no region take the first impacted customer's (most have one).
+    regionless = {row[0] for row in incidents if row[6] is None or not region_of.get(row[6])}
     impacts_query = (
         select(
             ImpactRecord.incident_id,
             epoch_seconds(ImpactRecord.since),
+            epoch_seconds(ImpactRecord.until),
+            ImpactRecord.impact,
             Circuit.code,
             Circuit.id,
             Circuit.service_type,
@@ -185,31 +211,41 @@ def _faults(
         impacts_query = impacts_query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
     impacts = _run(session, impacts_query)  # streamed: each row freed once counted
     teams, customer_of = names.teams, names.customers
-    causes: dict[int, str] = {}
-    for incident_id, cause in _run(
-        session,
-        select(Ticket.incident_id, Ticket.cause)
-        .join(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-        .where(_REAL, window, Ticket.closed_at.is_not(None), Ticket.cause != "")
-        .order_by(Ticket.closed_at, Ticket.id),
-    ):
-        causes.setdefault(incident_id, cause)  # the first closed ticket's cause (回单原因)
-    circuits: dict[int, set[str]] = defaultdict(set)
-    types: dict[int, set[str]] = defaultdict(set)
-    contractors: dict[int, set[str]] = defaultdict(set)
-    customers: dict[int, set[str]] = defaultdict(set)
+    # Per incident: its circuits, service types, contractors and customers (one dict lookup a row).
+    sets: dict[int, tuple[set[str], set[str], set[str], set[str]]] = {}
     first_region: dict[int, tuple[float, str]] = {}
-    for incident_id, since_at, code, circuit_id, service_type, maintainer_id, customer_id in impacts:
+    start, end = (downs[0].start_s, downs[0].end_s) if downs is not None else (0.0, 0.0)
+    for (
+        incident_id,
+        since_at,
+        until_at,
+        kind,
+        code,
+        circuit_id,
+        service_type,
+        maintainer_id,
+        customer_id,
+    ) in impacts:
         customer, region, _ = customer_of[customer_id]
-        maintainer = teams.get(maintainer_id) if maintainer_id is not None else None
-        circuits[incident_id].add(code)
+        entry = sets.get(incident_id)
+        if entry is None:
+            entry = sets[incident_id] = (set(), set(), set(), set())
+        entry[0].add(code)
+        entry[1].add(service_type)
+        entry[3].add(customer)
+        if maintainer_id is not None:
+            maintainer = teams.get(maintainer_id)
+            if maintainer:
+                entry[2].add(maintainer)
         if codes is not None:
             codes[circuit_id] = code
-        types[incident_id].add(service_type)
-        customers[incident_id].add(customer)
-        if maintainer:
-            contractors[incident_id].add(maintainer)
-        if region and (incident_id not in first_region or (since_at, region) < first_region[incident_id]):
+        if downs is not None and kind == "down" and since_at < end and (until_at is None or until_at > start):
+            downs[1].append(DownRow(incident_id, code, since_at, until_at))
+        if (
+            region
+            and incident_id in regionless
+            and (incident_id not in first_region or (since_at, region) < first_region[incident_id])
+        ):
             first_region[incident_id] = (since_at, region)
     faults = (
         FaultRow(
@@ -220,15 +256,15 @@ def _faults(
             diagnosis_at=diagnosed,
             region=(region_of.get(root_region_id) if root_region_id is not None else None)
             or first_region.get(i, (opened, UNKNOWN))[1],
-            cause=causes.get(i, UNKNOWN),
+            cause=cause or UNKNOWN,
             ne=ne or UNKNOWN,
-            circuits=_sorted(circuits[i]),
-            service_types=_sorted(types[i]),
-            contractors=_sorted(contractors[i]),
-            customers=_sorted(customers[i]),
+            circuits=_sorted(entry[0]),
+            service_types=_sorted(entry[1]),
+            contractors=_sorted(entry[2]),
+            customers=_sorted(entry[3]),
         )
-        for i, opened, recovered, due, diagnosed, ne, root_region_id in incidents
-        if i in circuits  # an incident that hurt no (selected) circuit is not a fault
+        for i, opened, recovered, due, diagnosed, ne, root_region_id, cause in incidents
+        if (entry := sets.get(i)) is not None  # an incident that hurt no (selected) circuit is not a fault
     )
     return {f.incident_id: f for f in faults if filters.keeps(f)}
 
@@ -268,10 +304,12 @@ SPAN = {  # interval length > :days, spelled as the expression index is (migrati
 }
 
 
-def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
+def _downs(session: Session, period: Period, filters: Filters, outside_only: bool = False) -> list[DownRow]:
     """Every ``down`` interval overlapping the period: those that started in it or up to
     ``_CARRY_DAYS`` before it, then the longer ones still running at its start (ongoing, or
-    ended after it) — two bounded index ranges instead of every interval ended since."""
+    ended after it) — two bounded index ranges instead of every interval ended since. With
+    ``outside_only``, only those of incidents opened outside the period (the others came with
+    the period's faults: see ``_faults``)."""
     reach = datetime.fromtimestamp(period.start_s - _CARRY_DAYS * 86400, period.start.tzinfo)
     running = or_(ImpactRecord.until.is_(None), ImpactRecord.until > period.start)
     long_ = text(SPAN[session.get_bind().dialect.name]).bindparams(span_days=_CARRY_DAYS)
@@ -300,6 +338,10 @@ def _downs(session: Session, period: Period, filters: Filters) -> list[DownRow]:
             .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
             .where(_REAL, part)
         )
+        if outside_only:
+            query = query.where(
+                or_(IncidentRecord.opened_at < period.start, IncidentRecord.opened_at >= period.end)
+            )
         if conditions:  # the customer only when a filter asks about it
             query = query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
         queries.append(query)
@@ -324,7 +366,7 @@ def _tickets(
         Ticket.created_at >= period.start,
         Ticket.created_at < period.end,
         Ticket.drill.is_(False),
-        or_(Ticket.incident_id.is_(None), _REAL),
+        or_(Ticket.incident_id.is_(None), _UNREAL_INCIDENT.is_(False)),
     )
     milestones = [epoch_seconds(getattr(Ticket, column)) for column in MILESTONE_AT.values()]
     rows = _run(
@@ -337,9 +379,7 @@ def _tickets(
             Ticket.cause,
             Ticket.customer_id,
             *milestones,
-        )
-        .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
-        .where(scope),
+        ).where(scope),
     ).all()
     teams, customer_of = names.teams, names.customers
     nobody: tuple[None, None, None] = (None, None, None)
@@ -348,10 +388,14 @@ def _tickets(
         session,
         select(TicketEvent.ticket_id, TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .outerjoin(IncidentRecord, IncidentRecord.id == Ticket.incident_id)
         # coalesce(): read the period's tickets' events by ticket (ix_ticket_event_ticket), not
-        # every breach of all history by type first (SQLite's choice for a bare equality).
-        .where(scope, func.coalesce(TicketEvent.type, "") == "breach"),
+        # every breach of all history by type first (SQLite's choice for a bare equality). By
+        # creation only: the breaches of a ticket not kept (a drill's) are never looked up.
+        .where(
+            Ticket.created_at >= period.start,
+            Ticket.created_at < period.end,
+            func.coalesce(TicketEvent.type, "") == "breach",
+        ),
     ):
         if data and data.get("deadline"):
             breached[ticket_id].add(data["deadline"])
@@ -417,10 +461,14 @@ _gc_was_enabled = False
 
 
 @contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """A report allocates a few hundred thousand small tuples and no reference cycles; the cyclic
-    collector would rescan every live object again and again meanwhile (measured: half of the
-    time at a month of scale-10 history). Reference counting still frees everything."""
+def paused_gc() -> Iterator[None]:
+    """The cyclic collector paused while a report is built, and while its caller answers with it
+    and frees it (the API does; nested uses just count). A report allocates a few hundred
+    thousand small objects and no reference cycles; the collector would rescan every live one
+    again and again meanwhile (half of the time at a month of scale-10 history), and when it is
+    resumed with the report still alive, its first collection walks all of them once more
+    (≈ 0.3 s at scale 100): freed first, they are gone from its lists. Reference counting still
+    frees everything."""
     global _gc_holders, _gc_was_enabled
     with _gc_lock:
         if _gc_holders == 0:
@@ -445,7 +493,7 @@ def build_report(
     session: Session, policy: Policy, period: Period, now: datetime, filters: Filters | None = None
 ) -> Report:
     """The report for ``period`` limited by ``filters`` (already scoped to the reader)."""
-    with _without_cyclic_gc():
+    with paused_gc():
         return _build(session, policy, period, now, filters or Filters())
 
 
@@ -464,7 +512,9 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     if filters.region is None and filters.cause is None:
         # The repeat-fault window only needs when each earlier fault hurt which of this period's circuits.
         codes: dict[int, str] = {}
-        faults = _faults(session, names, filters, in_period, true(), codes)
+        downs: list[DownRow] = []  # those of the period's faults come with their impacts
+        faults = _faults(session, names, filters, in_period, true(), codes, (period, downs))
+        downs += _downs(session, period, filters, outside_only=True)
         # An impact starts after its incident opened, and one that started after the period
         # cannot make a fault in it a repeat.
         bounded = and_(ImpactRecord.since >= since, ImpactRecord.since < period.end)
@@ -477,7 +527,7 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
             and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end),
             or_(in_period, failed_before),
         )
-    downs = _downs(session, period, filters)
+        downs = _downs(session, period, filters)
     tickets = _tickets(session, names, period, filters.any)
     if filters.any:
         # Down intervals and tickets of faults opened before the window: load those faults too,
@@ -497,4 +547,4 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     )
 
 
-__all__ = ["Filters", "build_report", "rules_of"]
+__all__ = ["Filters", "build_report", "paused_gc", "rules_of"]
