@@ -16,8 +16,9 @@ from linewatch.alarms.hits import NONE
 from linewatch.alarms.normalise import AlarmEvent
 from linewatch.context import Context
 from linewatch.db.batch import Batch
+from linewatch.incidents.choices import ImpactKind
 from linewatch.incidents.engine import IncidentBook
-from linewatch.incidents.rules import circuit_impact
+from linewatch.incidents.rules import circuit_impact, more_urgent, window_level
 from tests.conftest import FIXTURES
 
 with (FIXTURES / "inventory" / "small" / "routes.csv").open(encoding="utf-8", newline="") as handle:
@@ -64,5 +65,59 @@ def test_incremental_impacts_equal_a_full_recompute(small: Context) -> None:
                     if union is not NONE and kind is not None:
                         expected[circuit_id] = kind
                 assert {c: i.kind for c, i in incident.impacts.items()} == expected
+
+    check()
+
+
+def test_levels_equal_a_full_re_level(small: Context) -> None:
+    """Levels kept incrementally — window counts re-walked only where the ledger moved, an urgent
+    incident's count trusted through as many removals as it had margin — equal levels computed
+    from every open incident's current impacts. Thresholds lowered so the small network's key
+    customers cross them both ways as alarms raise and clear."""
+    index, start = small.index, small.clock.now()
+    dispatch = small.policy.dispatch.model_copy(
+        update={"urgent_key_customers_down": 2, "general_key_customers_down": 1}
+    )
+    policy = small.policy.model_copy(update={"dispatch": dispatch})
+    window = timedelta(minutes=dispatch.same_window_minutes)
+    excluded = {a.upper() for a in dispatch.general_excludes_access}
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(rounds)
+    def check(stream: list[list[tuple[tuple[str, str], str, bool]]]) -> None:
+        alarms = AlarmBook(policy.alarms)
+        incidents = IncidentBook(policy, alarms)
+        for n, batch in enumerate(stream):
+            at = start + timedelta(seconds=20 * n)  # a long stream spans more than one window
+            events = [
+                AlarmEvent(
+                    source="prop",
+                    ne=ne,
+                    object=port,
+                    type=kind,
+                    severity="cleared" if clear else "critical",
+                    event_time=at,
+                )
+                for (ne, port), kind, clear in batch
+            ]
+            _, changes = alarms.apply([("http", e) for e in events], at, index, Batch())
+            incidents.apply(changes, index, at, Batch())
+            downs = [  # (since, customer, access, incident) of every key customer's circuit down
+                (impact.since, info.customer_id, info.access.upper(), incident.id)
+                for incident in incidents.open.values()
+                if not incident.planned
+                for circuit_id, impact in incident.impacts.items()
+                if (info := index.circuits[circuit_id]).key_customer and impact.kind is ImpactKind.DOWN
+            ]
+            for incident in incidents.open.values():
+                starts = [since for since, _, _, owner in downs if owner == incident.id]
+                if not starts:
+                    everyone, counted = 0, 0
+                else:
+                    inside = [d for d in downs if min(starts) - window <= d[0] <= max(starts) + window]
+                    everyone = len({d[1] for d in inside})
+                    counted = len({d[1] for d in inside if d[2] not in excluded})
+                expected = more_urgent(incident.own, window_level(everyone, counted, dispatch))[0]
+                assert incident.level is expected, (incident.id, everyone, counted)
 
     check()

@@ -15,7 +15,10 @@ class Level(Choice):
 
     @property
     def rank(self) -> int:
-        return list(Level).index(self)
+        return _LEVEL_RANK[self]  # a lookup: levels are compared for every incident a storm re-levels
+
+
+_LEVEL_RANK = {level: position for position, level in enumerate(Level)}
 
 
 class ImpactKind(Choice):

@@ -37,6 +37,9 @@ from linewatch.inventory.index import ImpactIndex
 
 INCIDENT = IncidentRecord.__table__
 IMPACT = ImpactRecord.__table__
+# How far past the urgent threshold a window is counted: that many removals from the ledger (alarms
+# clearing in a storm) leave an urgent incident urgent without walking its window again.
+WINDOW_COUNT_SLACK = 8
 
 
 class Protecting(Protocol):
@@ -90,6 +93,9 @@ class OpenIncident:
     saved_key_down: int = 0  # … as last written
     own: tuple[Level, str] = (Level.NORMAL, "")
     down_span: tuple[datetime, datetime] | None = None  # first/last start of its key-customer "down" impacts
+    # at least this many key customers are down in its window (counted up to the urgent threshold
+    # plus WINDOW_COUNT_SLACK); each ledger removal lowers it by one until it is counted again
+    window_floor: int = 0
     circuits: set[int] = field(default_factory=set)  # every circuit its alarms hit (correlation index)
     # own-level tallies, kept as impacts come and go: class → circuit → (since, reason)
     classes: dict[str, dict[int, tuple[datetime, str]]] = field(
@@ -572,15 +578,18 @@ class IncidentBook:
         incident.down_span = (starts[0], starts[-1]) if starts else None
         incident.key_down = len(incident.down_customers)
 
-    def _window_counts(self, incident: OpenIncident) -> tuple[int, int]:
+    def _window_counts(
+        self, incident: OpenIncident, same_window: timedelta, excluded: set[str]
+    ) -> tuple[int, int]:
         """Distinct key customers down (all; PON excluded) in the same window as this incident's own.
-        Stops counting once the urgent threshold is reached: more cannot change the level."""
+        Stops counting a few past the urgent threshold: more cannot change the level, and the
+        margin lets the next removals from the ledger leave it urgent without a recount."""
         if incident.down_span is None:
+            incident.window_floor = 0
             return 0, 0
-        lo = (incident.down_span[0] - self.same_window,)
-        hi = (incident.down_span[1] + self.same_window, 1 << 62)
-        excluded = {a.upper() for a in self.policy.dispatch.general_excludes_access}
-        urgent = self.policy.dispatch.urgent_key_customers_down
+        lo = (incident.down_span[0] - same_window,)
+        hi = (incident.down_span[1] + same_window, 1 << 62)
+        enough = self.policy.dispatch.urgent_key_customers_down + WINDOW_COUNT_SLACK
         everyone: set[int] = set()
         counted: set[int] = set()
         ledger = self.key_down
@@ -591,8 +600,9 @@ class IncidentBook:
             everyone.add(customer_id)
             if access.upper() not in excluded:
                 counted.add(customer_id)
-            if len(everyone) >= urgent:
+            if len(everyone) >= enough:
                 break
+        incident.window_floor = len(everyone)
         return len(everyone), len(counted)
 
     def relevel(
@@ -610,20 +620,30 @@ class IncidentBook:
         targets = set(self.open) if touched is None else {i for i in touched if i in self.open}
         for incident_id in targets:
             self._own(self.open[incident_id], now, index)
-        reach = 2 * self.same_window
+        same_window = self.same_window
+        reach = 2 * same_window
+        urgent = self.policy.dispatch.urgent_key_customers_down
         if self.ledger_added:
             lo, hi = min(self.ledger_added) - reach, max(self.ledger_added) + reach
             targets |= {i for i in self.unsettled if _overlaps(self.open[i].down_span, lo, hi)}
         if self.ledger_removed:
+            # each removed entry takes at most one customer out of a window: an incident still
+            # counted urgent after that keeps its level (in a storm, nearly all of them)
+            removed = len(self.ledger_removed)
             lo, hi = min(self.ledger_removed) - reach, max(self.ledger_removed) + reach
-            targets |= {i for i, inc in self.open.items() if _overlaps(inc.down_span, lo, hi)}
+            for incident_id, incident in self.open.items():
+                if _overlaps(incident.down_span, lo, hi):
+                    incident.window_floor -= removed
+                    if incident.window_floor < urgent:
+                        targets.add(incident_id)
         self.ledger_added.clear()
         self.ledger_removed.clear()
+        excluded = {a.upper() for a in self.policy.dispatch.general_excludes_access}
         for incident_id in sorted(targets):
             incident = self.open.get(incident_id)
             if incident is None:
                 continue
-            everyone, counted = self._window_counts(incident)
+            everyone, counted = self._window_counts(incident, same_window, excluded)
             level, reason = more_urgent(incident.own, window_level(everyone, counted, self.policy.dispatch))
             period = self.assurance_check(incident.impacts.keys(), now) if incident.impacts else None
             if period is not None:  # faults in an assurance scope rise (DOMAIN 7)
