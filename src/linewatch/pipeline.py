@@ -129,7 +129,11 @@ class Pipeline:
         self.lag_seconds = 0.0  # last commit: from the oldest job's queueing to its answer
         self.rates = RateMeter()
         self.stale = False  # the books may not match the database: reload before the next job
-        self.rounds: queue.Queue[_Round | None] = queue.Queue(maxsize=2)
+        # one round is written while the next is applied; the writer cuts a round only once the
+        # committer has taken the one before, so what queued meanwhile goes in together (group commit:
+        # a commit costs about the same for 5 alarms as for 50, and 16 one-alarm clients fill it)
+        self.rounds: queue.Queue[_Round | None] = queue.Queue(maxsize=1)
+        self.taken = threading.Semaphore(0)  # released by the committer as it takes each round
         self.epoch = 0  # bumped at every reload of the books
         self.last_round = 0.0  # time.monotonic() of the latest round: background stages pace on it
         self.failed_epoch = -1
@@ -280,12 +284,14 @@ class Pipeline:
             self._fail(jobs, exc)  # rounds already queued were built before: they still commit
             return
         # Overlap: while the committer writes this round (the driver releases the GIL), the next
-        # round is applied to the books here. The bounded queue keeps at most two rounds in flight.
+        # round is applied to the books here — cut once the committer has taken this one.
         self.rounds.put(_Round(jobs, results, batch, incident_changes, started, self.epoch, list(touched)))
+        self.taken.acquire()
 
     def _commit_loop(self) -> None:
         while True:
             done = self.rounds.get()
+            self.taken.release()
             try:
                 if done is None:
                     return
@@ -300,8 +306,8 @@ class Pipeline:
         try:
             for attempt in range(1, BUSY_ATTEMPTS + 1):
                 try:
-                    with self.db.unit_of_work(urgent=True) as session:
-                        done.batch.flush(session)
+                    with self.db.hot_transaction() as connection:
+                        done.batch.flush(connection)
                     break
                 except OperationalError as exc:
                     # another writer held the lock past the busy timeout (a long dispatch round on a

@@ -6,6 +6,9 @@ The failure is real: a database trigger aborts inserting one alarm (SQLite and P
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -92,6 +95,56 @@ def test_alarm_lists_read_circuits_from_the_index_and_fall_back_to_the_database(
     assert {c for a in from_index["items"] for c in a["customers"]} >= {"C001", "C002"}
 
 
+def _hold_writes(ctx: Context) -> Callable[[], None]:
+    """Make the pipeline's committer wait until the returned function is called."""
+    if ctx.db.write_turn is not None:  # SQLite: the committer waits for the turn we hold
+        ctx.db.write_turn.acquire()
+        return ctx.db.write_turn.release
+    blocker = ctx.db.engine.connect()  # PostgreSQL: the committer waits for a table we lock
+    transaction = blocker.begin()
+    blocker.execute(text("LOCK TABLE alarm_event IN ACCESS EXCLUSIVE MODE"))
+
+    def release() -> None:
+        transaction.rollback()
+        blocker.close()
+
+    return release
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Wait for another thread to reach a state (a condition, not a duration)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the pipeline never got there"
+        time.sleep(0.001)
+
+
+def test_what_queues_while_a_round_is_written_goes_in_one_round(small: Context, client: TestClient) -> None:
+    """Group commit: the writer cuts a round only once the committer has taken the one before,
+    so everything that queued meanwhile is written in one transaction (a commit costs about the
+    same for one alarm as for dozens)."""
+    from linewatch.alarms.normalise import normalise_native
+
+    at = small.clock.now()
+    events = [
+        normalise_native(alarm("ACC-GL-1", "LOS", f"GE0/2/{n}", "critical"), at, small.clock.tz, {})
+        for n in range(20)
+    ]
+    before = small.pipeline.stats["transactions"]
+    release = _hold_writes(small)
+    try:
+        answers = [small.pipeline.enqueue("http", [events[0]])]
+        _until(lambda: small.pipeline.queue_depth == 0)  # round 1: the committer waits with it
+        for event in events[1:]:  # one at a time, each taken into a round if the writer would
+            answers.append(small.pipeline.enqueue("http", [event]))
+            _until(lambda: small.pipeline.queue_depth == 0 or small.pipeline.rounds.full())
+    finally:
+        release()
+    assert all(len(answer.result(timeout=30)) == 1 for answer in answers)
+    # round 1 written, round 2 waiting to be taken, the other 18 alarms in round 3
+    assert small.pipeline.stats["transactions"] - before == 3
+
+
 def test_a_sender_that_gives_up_cancels_nothing_and_the_pipeline_goes_on(
     small: Context, client: TestClient
 ) -> None:
@@ -102,18 +155,7 @@ def test_a_sender_that_gives_up_cancels_nothing_and_the_pipeline_goes_on(
 
     at = small.clock.now()
     event = normalise_native(alarm("ACC-GL-1", "LOS", "GE0/2/1", "critical"), at, small.clock.tz, {})
-    if small.db.write_turn is not None:  # SQLite: the committer waits for the turn we hold
-        small.db.write_turn.acquire()
-        release = small.db.write_turn.release
-    else:  # PostgreSQL: the committer waits for a table we lock
-        blocker = small.db.engine.connect()
-        transaction = blocker.begin()
-        blocker.execute(text("LOCK TABLE alarm_event IN ACCESS EXCLUSIVE MODE"))
-
-        def release() -> None:
-            transaction.rollback()
-            blocker.close()
-
+    release = _hold_writes(small)
     try:
         pending = small.pipeline.enqueue("http", [event])
         assert pending.cancel(), "the answer cannot have come while the write waits"

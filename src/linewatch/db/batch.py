@@ -110,9 +110,9 @@ class Batch:
     def __bool__(self) -> bool:
         return bool(self.inserts) or bool(self.updates) or bool(self.deletes)
 
-    def flush(self, session: Session) -> None:
+    def flush(self, target: Session | Connection) -> None:
         """Deletes, inserts (in the order tables were first used), then updates; the caller commits."""
-        connection = session.connection()
+        connection = target.connection() if isinstance(target, Session) else target
         for table, column, value in self.deletes:
             connection.execute(table.delete().where(table.c[column] == value))
         for table, rows in self.inserts.items():
@@ -130,11 +130,11 @@ class Batch:
                 key = ("insert", table.name, columns, connection.dialect.name)
                 compiled = self._compile(
                     key,
-                    lambda table=table, columns=columns: insert(table).values(
-                        {c: bindparam(c) for c in columns}
+                    lambda table=table, columns=columns: (
+                        insert(table).values({c: bindparam(c) for c in columns}),
+                        {c: table.c[c].type for c in columns},
                     ),
                     connection,
-                    {c: table.c[c].type for c in columns},
                 )
                 self._execute(connection, compiled, shaped)
         for table, by_id in self.updates.items():
@@ -150,10 +150,10 @@ class Batch:
                     lambda table=table, columns=columns: (
                         update(table)
                         .where(table.c.id == bindparam("_id"))
-                        .values({c: bindparam(f"v_{c}") for c in columns})
+                        .values({c: bindparam(f"v_{c}") for c in columns}),
+                        {f"v_{c}": table.c[c].type for c in columns},
                     ),
                     connection,
-                    {f"v_{c}": table.c[c].type for c in columns},
                 )
                 self._execute(connection, compiled, shaped)
         self.inserts.clear()
@@ -161,11 +161,13 @@ class Batch:
         self.deletes.clear()
 
     def _compile(
-        self, key: tuple[Any, ...], build: Callable[[], Any], connection: Connection, sources: dict[str, Any]
+        self, key: tuple[Any, ...], build: Callable[[], tuple[Any, dict[str, Any]]], connection: Connection
     ) -> _Compiled:
+        """``build`` gives the statement and its parameters' column types, on the first use only."""
         compiled = self._cache.get(key)
         if compiled is None:
-            compiled = self._cache[key] = _Compiled(build(), connection, sources)
+            statement, sources = build()
+            compiled = self._cache[key] = _Compiled(statement, connection, sources)
         return compiled
 
     @staticmethod
@@ -184,5 +186,11 @@ class Batch:
 
     @staticmethod
     def _execute(connection: Connection, compiled: _Compiled, rows: list[dict[str, Any]]) -> None:
-        for start in range(0, len(rows), CHUNK):
-            connection.exec_driver_sql(compiled.sql, compiled.params(rows[start : start + CHUNK]))
+        # the driver's own cursor, inside the connection's transaction: SQLAlchemy's statement
+        # machinery cost more than a small round's executemany itself
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(rows), CHUNK):
+                cursor.executemany(compiled.sql, compiled.params(rows[start : start + CHUNK]))
+        finally:
+            cursor.close()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -178,6 +178,23 @@ def _close_all(fds: tuple[int, ...]) -> None:
         os.close(fd)
 
 
+def _warn_if_slow(started: float) -> None:
+    held = time.perf_counter() - started
+    if held > SLOW_WRITE_SECONDS:  # on SQLite every other writer waited this long
+        frame = sys._getframe(1)
+        while frame.f_back and frame.f_code.co_filename in (__file__, contextlib.__file__):
+            frame = frame.f_back
+        caller = frame.f_code
+        log.warning(
+            "slow write transaction: %.2f s in %s (%s:%d) on thread %s",
+            held,
+            caller.co_name,
+            caller.co_filename.rsplit("/", 2)[-1],
+            caller.co_firstlineno,
+            threading.current_thread().name,
+        )
+
+
 class Database:
     """One engine and its session factory; ``unit_of_work()`` is the only place that commits."""
 
@@ -199,6 +216,7 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._checkpointer: threading.Thread | None = None
+        self._hot: Connection | None = None  # the pipeline committer's connection (hot_transaction)
         self._stop_checkpoints = threading.Event()
 
     @property
@@ -221,6 +239,31 @@ class Database:
                 self.write_turn.release()
 
     @contextmanager
+    def hot_transaction(self) -> Iterator[Connection]:
+        """The pipeline committer's write transaction (its thread only): on a connection kept open
+        from round to round — no pool checkout, session or pre-ping per round, which was most of a
+        small round's cost — and, on SQLite, ahead of other processes' writers. A failed round
+        drops the connection; the next round opens a new one (the database may have restarted)."""
+        if self.write_turn is not None:
+            self.write_turn.acquire(urgent=True)
+        started = time.perf_counter()
+        try:
+            if self._hot is None:
+                self._hot = self.write_engine.connect()
+            connection = self._hot
+            try:
+                with connection.begin():
+                    yield connection
+            except BaseException:
+                self._hot = None
+                connection.invalidate()
+                raise
+        finally:
+            if self.write_turn is not None:
+                self.write_turn.release()
+            _warn_if_slow(started)
+
+    @contextmanager
     def _transaction(self) -> Iterator[Session]:
         session = self.write_sessions()
         started = time.perf_counter()
@@ -232,20 +275,7 @@ class Database:
             raise
         finally:
             session.close()
-            held = time.perf_counter() - started
-            if held > SLOW_WRITE_SECONDS:  # on SQLite every other writer waited this long
-                frame = sys._getframe(1)
-                while frame.f_back and frame.f_code.co_filename in (__file__, contextlib.__file__):
-                    frame = frame.f_back
-                caller = frame.f_code
-                log.warning(
-                    "slow write transaction: %.2f s in %s (%s:%d) on thread %s",
-                    held,
-                    caller.co_name,
-                    caller.co_filename.rsplit("/", 2)[-1],
-                    caller.co_firstlineno,
-                    threading.current_thread().name,
-                )
+            _warn_if_slow(started)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -281,6 +311,9 @@ class Database:
 
     def dispose(self) -> None:
         self.stop_checkpointer()
+        if self._hot is not None:
+            self._hot.close()
+            self._hot = None
         if self.write_turn is not None:
             self.write_turn.close()
         self.engine.dispose()
