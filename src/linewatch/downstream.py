@@ -2,8 +2,11 @@
 
 The pipeline publishes incident changes after its commit; this worker takes them on its own
 thread (so a storm's ticket work never slows ingest) and, in its own transactions, opens tickets
-by the auto-dispatch rules and marks tickets recovered when their circuits are. Both are
-idempotent and re-run at start, so a crash between the two commits loses no dispatch.
+by the auto-dispatch rules and marks tickets recovered when their circuits are, then runs the
+later stages' hooks (real-time warnings, assurance notices). All are idempotent and reconciled
+from the database at start, so a crash between the two commits loses nothing — and so a stop
+need not drain the queue: it finishes the transaction under way and leaves the rest to the
+next start (a storm's backlog took minutes, decision 170).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from linewatch.tickets import service as tickets
 
 log = logging.getLogger("linewatch.downstream")
 CHUNK = 10  # incidents dispatched or recovered per transaction, at most
+STOP_WAIT_SECONDS = 30  # a safety net: a stop waits one transaction (well under a second)
 T = TypeVar("T")
 
 
@@ -38,22 +42,32 @@ class Downstream:
         self.handlers: dict[str, timers.Handler] = {tickets.OWNER: tickets.on_timer(env)}
         # later stages' reactions to incident changes (assurance notices), in the same transaction
         self.hooks: list[Callable[[Session, list[IncidentChange]], None]] = []
+        # … and each hook's reconciliation at start: redo what its lost changes would have done
+        self.reconcilers: list[Callable[[Session], None]] = []
+        self.stopping = threading.Event()  # set: finish the transaction under way, skip the rest
         self.lock = threading.Lock()  # timer firing and change handling never interleave
         self.sizer = Sizer(CHUNK, Pacer())  # incidents per transaction; its pacer gives way to ingest
-        self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0}
+        self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0, "skipped": 0}
         self.failed: list[IncidentChange] = []  # changes whose round failed (database away): retried
         self._failed_lock = threading.Lock()
         self.skip_owners: set[str] = set()  # timers another process fires (worker.py)
 
     def start(self) -> None:
+        self.stopping.clear()
         self.reconcile()
         self.thread = threading.Thread(target=self._run, name="downstream", daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
+        """After the transaction under way: the changes still queued are skipped (the next start's
+        reconcile redoes them). ``stopping`` may be set earlier, so that a tick waiting in
+        :meth:`join` is released while the other stages stop."""
+        self.stopping.set()
         if self.thread is not None:
             self.changes.put(None)
-            self.thread.join(timeout=30)
+            self.thread.join(timeout=STOP_WAIT_SECONDS)
+            if self.thread.is_alive():
+                log.error("downstream did not stop in %.0f s", STOP_WAIT_SECONDS)
             self.thread = None
 
     def publish(self, changes: list[IncidentChange]) -> None:
@@ -74,6 +88,11 @@ class Downstream:
             dispatch = tickets.undispatched_incidents(session)
             recover = tickets.unrecovered_incidents(session)
         self._work(dispatch, sorted(recover))
+        for reconcile in self.reconcilers:
+            if self.stopping.is_set():
+                return
+            with self.lock, self.db.unit_of_work() as session:
+                reconcile(session)
 
     def retry_failed(self) -> None:
         """Hand the changes of failed rounds to the worker again (each tick: the database may be back)."""
@@ -86,7 +105,11 @@ class Downstream:
         self.retry_failed()
         with self.lock:
             fired = timers.fire_due(
-                self.db.unit_of_work, self.handlers, self.env.clock.now(), skip_owners=self.skip_owners
+                self.db.unit_of_work,
+                self.handlers,
+                self.env.clock.now(),
+                skip_owners=self.skip_owners,
+                stopping=self.stopping.is_set,
             )
         self.stats["timers_fired"] += fired
         return fired
@@ -97,7 +120,10 @@ class Downstream:
             try:
                 if changes is None:
                     return
-                self._handle(changes)
+                if self.stopping.is_set():  # skipped: the next start's reconcile redoes it
+                    self.stats["skipped"] += len(changes)
+                else:
+                    self._handle(changes)
             except Exception:  # retried at the next tick (handling is idempotent), or at start (reconcile)
                 self.stats["failures"] += 1
                 log.exception("downstream handling failed; retried at the next tick")
@@ -141,7 +167,7 @@ class Downstream:
         """``items`` in parts of the sizer's size, each handled (one transaction) before the next
         part is cut, so that the part's time sizes the next one."""
         start = 0
-        while start < len(items):
+        while start < len(items) and not self.stopping.is_set():
             size, began = self.sizer.size, time.monotonic()
             yield items[start : start + size]
             self.sizer.took(began)

@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 from linewatch.assurance.choices import AssuranceLevel
 from linewatch.assurance.models import AssurancePeriod
 from linewatch.core.actor import Actor
+from linewatch.core.chunks import parts
 from linewatch.core.errors import NotFound, ValidationFailed
 from linewatch.db import audit, outbox
+from linewatch.db.outbox import NotificationRequest
+from linewatch.incidents.choices import IncidentState
 from linewatch.incidents.models import IncidentRecord
 from linewatch.inventory.index import ImpactIndex
 from linewatch.inventory.models import Customer, Region, RosterShift, Staff
@@ -213,28 +216,84 @@ def refresh_scopes(session: Session, scopes: AssuranceScopes, index: ImpactIndex
 TEAM_ROLES = ["fault_manager", "dispatcher"]
 
 
+NOTICE = "incident.assurance"  # the outbox kind of the notice
+
+
+def _entered(incident: IncidentRecord) -> str | None:
+    """When the incident entered its current assurance period (its history's open entry)."""
+    period_id = (incident.assurance or {}).get("id")
+    for entry in reversed(incident.assurance_history or []):
+        if entry.get("id") == period_id and entry.get("until") is None:
+            return str(entry.get("since"))
+    return None
+
+
+def _tell_team(session: Session, now: datetime, incidents: list[IncidentRecord], roles: list[str]) -> None:
+    """Write each incident's notice for the assurance period it is in, unless one was written for
+    that entry into the period already (same period and entry time; a notice without an entry
+    time, written before it was recorded, counts for the period): re-running writes nothing."""
+    told: set[tuple[int, int, str | None]] = set()
+    for part in parts([i.id for i in incidents]):
+        for incident_id, data in session.execute(
+            select(NotificationRequest.incident_id, NotificationRequest.data).where(
+                NotificationRequest.incident_id.in_(part), NotificationRequest.kind == NOTICE
+            )
+        ):
+            told.add((int(incident_id), int(data["assurance"]["id"]), data.get("entered")))
+    for incident in incidents:
+        if not incident.assurance:
+            continue
+        period_id, entered = int(str(incident.assurance["id"])), _entered(incident)
+        if {(incident.id, period_id, entered), (incident.id, period_id, None)} & told:
+            continue
+        told.add((incident.id, period_id, entered))
+        outbox.request(
+            session,
+            now,
+            NOTICE,
+            {"duties": [team_duty(period_id)], "otherwise": {"roles": roles}},
+            {
+                "incident_id": incident.id,
+                "level": incident.level,
+                "assurance": incident.assurance,
+                "entered": entered,
+            },
+            incident_id=incident.id,
+            drill=incident.drill,
+        )
+
+
 def notify_team(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session, list[Any]], None]:
     """A downstream hook: an incident that entered an assurance scope is told to the period's team
     on duty at send time (roster duty ``assurance:<id>``), else to the duty roles."""
 
     def hook(session: Session, changes: list[Any]) -> None:
-        for change in changes:
-            if change.kind != "assurance":
-                continue
-            incident = session.get(IncidentRecord, change.incident_id)
-            if incident is None or not incident.assurance:
-                continue
-            outbox.request(
-                session,
-                clock.now(),
-                "incident.assurance",
-                {"duties": [team_duty(int(incident.assurance["id"]))], "otherwise": {"roles": roles}},
-                {"incident_id": incident.id, "level": incident.level, "assurance": incident.assurance},
-                incident_id=incident.id,
-                drill=incident.drill,
-            )
+        ids = sorted({c.incident_id for c in changes if c.kind == "assurance"})
+        incidents = [
+            i
+            for part in parts(ids)
+            for i in session.scalars(select(IncidentRecord).where(IncidentRecord.id.in_(part)))
+        ]
+        _tell_team(session, clock.now(), incidents, roles)
 
     return hook
+
+
+def reconcile_notices(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session], None]:
+    """At start (downstream's reconcile): the notices of open incidents in an assurance period
+    that changes lost at a stop or crash never wrote (decision 173)."""
+
+    def reconcile(session: Session) -> None:
+        incidents = list(
+            session.scalars(
+                select(IncidentRecord).where(
+                    IncidentRecord.state == IncidentState.OPEN.value, IncidentRecord.assurance.is_not(None)
+                )
+            )
+        )
+        _tell_team(session, clock.now(), incidents, roles)
+
+    return reconcile
 
 
 def listing(session: Session) -> list[AssurancePeriod]:
