@@ -29,7 +29,11 @@ from linewatch.tickets import service as tickets
 log = logging.getLogger("linewatch.downstream")
 CHUNK = 10  # incidents dispatched or recovered per transaction, at most
 STOP_WAIT_SECONDS = 30  # a safety net: a stop waits one transaction (well under a second)
+RECONCILE = "reconcile"  # a queue item: redo from the database what earlier runs left undone
 T = TypeVar("T")
+# a hook's reconcile at start: (the incidents whose hook work was never done — read only, the redo
+# for some of them — one transaction, idempotent)
+Reconciler = tuple[Callable[[Session], list[int]], Callable[[Session, list[int]], None]]
 
 
 class Downstream:
@@ -37,24 +41,26 @@ class Downstream:
 
     def __init__(self, db: Database, env: tickets.Env) -> None:
         self.db, self.env = db, env
-        self.changes: queue.Queue[list[IncidentChange] | None] = queue.Queue()
+        self.changes: queue.Queue[list[IncidentChange] | str | None] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.handlers: dict[str, timers.Handler] = {tickets.OWNER: tickets.on_timer(env)}
-        # later stages' reactions to incident changes (assurance notices), in the same transaction
+        # later stages' reactions to incident changes (real-time warnings, assurance notices)
         self.hooks: list[Callable[[Session, list[IncidentChange]], None]] = []
-        # … and each hook's reconciliation at start: redo what its lost changes would have done
-        self.reconcilers: list[Callable[[Session], None]] = []
+        self.reconcilers: list[Reconciler] = []  # … and their reconciles at start
         self.stopping = threading.Event()  # set: finish the transaction under way, skip the rest
         self.lock = threading.Lock()  # timer firing and change handling never interleave
         self.sizer = Sizer(CHUNK, Pacer())  # incidents per transaction; its pacer gives way to ingest
         self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0, "skipped": 0}
         self.failed: list[IncidentChange] = []  # changes whose round failed (database away): retried
+        self.reconcile_failed = False  # … and whether the reconcile at start did: retried too
         self._failed_lock = threading.Lock()
         self.skip_owners: set[str] = set()  # timers another process fires (worker.py)
 
     def start(self) -> None:
+        """The reconcile first, on the worker's thread (paced, stoppable): after a stop mid-storm
+        it has hundreds of incidents to do, and the server must answer meanwhile."""
         self.stopping.clear()
-        self.reconcile()
+        self.changes.put(RECONCILE)
         self.thread = threading.Thread(target=self._run, name="downstream", daemon=True)
         self.thread.start()
 
@@ -82,22 +88,27 @@ class Downstream:
         return {"name": self.name, "queued": self.changes.qsize(), "retrying": len(self.failed), **self.stats}
 
     def reconcile(self) -> None:
-        """At start: dispatch what should have been, recover what has been (idempotent), in the
-        same paced chunks as live changes (a restart mid-storm finds hundreds undone)."""
+        """At start: dispatch what should have been, recover what has been, then the hooks' work
+        (all idempotent), in the same paced chunks as live changes (a restart after a stop or a
+        crash mid-storm finds hundreds undone)."""
         with self.db.reading() as session:
             dispatch = tickets.undispatched_incidents(session)
             recover = tickets.unrecovered_incidents(session)
         self._work(dispatch, sorted(recover))
-        for reconcile in self.reconcilers:
-            if self.stopping.is_set():
-                return
-            with self.lock, self.db.unit_of_work() as session:
-                reconcile(session)
+        for pending, redo in self.reconcilers:
+            with self.db.reading() as session:
+                undone = [] if self.stopping.is_set() else pending(session)
+            for part in self._sized(undone):
+                with self.lock, self.db.unit_of_work() as session:
+                    redo(session, part)
 
     def retry_failed(self) -> None:
         """Hand the changes of failed rounds to the worker again (each tick: the database may be back)."""
         with self._failed_lock:
             changes, self.failed = self.failed, []
+            reconcile, self.reconcile_failed = self.reconcile_failed, False
+        if reconcile:
+            self.changes.put(RECONCILE)
         if changes:
             self.publish(changes)
 
@@ -121,15 +132,19 @@ class Downstream:
                 if changes is None:
                     return
                 if self.stopping.is_set():  # skipped: the next start's reconcile redoes it
-                    self.stats["skipped"] += len(changes)
-                else:
+                    self.stats["skipped"] += len(changes) if isinstance(changes, list) else 0
+                elif isinstance(changes, list):
                     self._handle(changes)
+                else:
+                    self.reconcile()
             except Exception:  # retried at the next tick (handling is idempotent), or at start (reconcile)
                 self.stats["failures"] += 1
                 log.exception("downstream handling failed; retried at the next tick")
-                if changes is not None:
-                    with self._failed_lock:
+                with self._failed_lock:
+                    if isinstance(changes, list):
                         self.failed.extend(changes)
+                    else:
+                        self.reconcile_failed = True
             finally:
                 self.changes.task_done()
 

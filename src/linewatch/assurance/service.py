@@ -219,32 +219,54 @@ TEAM_ROLES = ["fault_manager", "dispatcher"]
 NOTICE = "incident.assurance"  # the outbox kind of the notice
 
 
-def _entered(incident: IncidentRecord) -> str | None:
+# a notice's key: (incident, assurance period, when the incident entered it)
+Entry = tuple[int, int, str | None]
+
+
+def _entered(assurance: dict[str, Any], history: list[dict[str, Any]] | None) -> str | None:
     """When the incident entered its current assurance period (its history's open entry)."""
-    period_id = (incident.assurance or {}).get("id")
-    for entry in reversed(incident.assurance_history or []):
-        if entry.get("id") == period_id and entry.get("until") is None:
+    for entry in reversed(history or []):
+        if entry.get("id") == assurance.get("id") and entry.get("until") is None:
             return str(entry.get("since"))
     return None
 
 
-def _tell_team(session: Session, now: datetime, incidents: list[IncidentRecord], roles: list[str]) -> None:
-    """Write each incident's notice for the assurance period it is in, unless one was written for
-    that entry into the period already (same period and entry time; a notice without an entry
-    time, written before it was recorded, counts for the period): re-running writes nothing."""
-    told: set[tuple[int, int, str | None]] = set()
-    for part in parts([i.id for i in incidents]):
+def _told(session: Session, incident_ids: list[int]) -> set[Entry]:
+    told: set[Entry] = set()
+    for part in parts(incident_ids):
         for incident_id, data in session.execute(
             select(NotificationRequest.incident_id, NotificationRequest.data).where(
                 NotificationRequest.incident_id.in_(part), NotificationRequest.kind == NOTICE
             )
         ):
             told.add((int(incident_id), int(data["assurance"]["id"]), data.get("entered")))
+    return told
+
+
+def _was_told(told: set[Entry], incident_id: int, period_id: int, entered: str | None) -> bool:
+    """A notice for this entry into the period was written (one without an entry time, written
+    before it was recorded, counts for the period)."""
+    return bool({(incident_id, period_id, entered), (incident_id, period_id, None)} & told)
+
+
+def _incidents(session: Session, incident_ids: list[int]) -> list[IncidentRecord]:
+    return [
+        incident
+        for part in parts(incident_ids)
+        for incident in session.scalars(select(IncidentRecord).where(IncidentRecord.id.in_(part)))
+    ]
+
+
+def _tell_team(session: Session, now: datetime, incidents: list[IncidentRecord], roles: list[str]) -> None:
+    """Write each incident's notice for the assurance period it is in, unless one was written for
+    that entry into the period already: re-running writes nothing (decision 173)."""
+    told = _told(session, [i.id for i in incidents])
     for incident in incidents:
         if not incident.assurance:
             continue
-        period_id, entered = int(str(incident.assurance["id"])), _entered(incident)
-        if {(incident.id, period_id, entered), (incident.id, period_id, None)} & told:
+        period_id = int(str(incident.assurance["id"]))
+        entered = _entered(incident.assurance, incident.assurance_history)
+        if _was_told(told, incident.id, period_id, entered):
             continue
         told.add((incident.id, period_id, entered))
         outbox.request(
@@ -265,35 +287,37 @@ def _tell_team(session: Session, now: datetime, incidents: list[IncidentRecord],
 
 def notify_team(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session, list[Any]], None]:
     """A downstream hook: an incident that entered an assurance scope is told to the period's team
-    on duty at send time (roster duty ``assurance:<id>``), else to the duty roles."""
+    on duty at send time (roster duty ``assurance:<id>``), else to the duty roles. Idempotent."""
 
     def hook(session: Session, changes: list[Any]) -> None:
         ids = sorted({c.incident_id for c in changes if c.kind == "assurance"})
-        incidents = [
-            i
-            for part in parts(ids)
-            for i in session.scalars(select(IncidentRecord).where(IncidentRecord.id.in_(part)))
-        ]
-        _tell_team(session, clock.now(), incidents, roles)
+        _tell_team(session, clock.now(), _incidents(session, ids), roles)
 
     return hook
 
 
-def reconcile_notices(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session], None]:
-    """At start (downstream's reconcile): the notices of open incidents in an assurance period
-    that changes lost at a stop or crash never wrote (decision 173)."""
-
-    def reconcile(session: Session) -> None:
-        incidents = list(
-            session.scalars(
-                select(IncidentRecord).where(
-                    IncidentRecord.state == IncidentState.OPEN.value, IncidentRecord.assurance.is_not(None)
-                )
-            )
+def untold_incidents(session: Session) -> list[int]:
+    """At start (downstream's reconcile): open incidents in an assurance period whose notice a
+    lost incident change (a stop, a crash) never wrote (decision 173)."""
+    rows = session.execute(
+        select(IncidentRecord.id, IncidentRecord.assurance, IncidentRecord.assurance_history).where(
+            IncidentRecord.state == IncidentState.OPEN.value
         )
-        _tell_team(session, clock.now(), incidents, roles)
+    )
+    entries = {i: (int(str(a["id"])), _entered(a, h)) for i, a, h in rows if a}  # JSON null: falsy
+    told = _told(session, list(entries))
+    return sorted(
+        i for i, (period_id, entered) in entries.items() if not _was_told(told, i, period_id, entered)
+    )
 
-    return reconcile
+
+def reconcile_notices(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session, list[int]], None]:
+    """Write the notices :func:`untold_incidents` found (idempotent, as the hook)."""
+
+    def redo(session: Session, incident_ids: list[int]) -> None:
+        _tell_team(session, clock.now(), _incidents(session, incident_ids), roles)
+
+    return redo
 
 
 def listing(session: Session) -> list[AssurancePeriod]:

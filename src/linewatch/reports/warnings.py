@@ -256,36 +256,47 @@ def _red_until(session: Session, customer_ids: list[int]) -> dict[int, datetime]
     return latest
 
 
-def reconcile_realtime(policy: Policy, clock: Any) -> Callable[[Session], None]:
-    """At start (downstream's reconcile): the real-time reds that changes lost at a stop or crash
-    would have raised. Every open, unplanned, non-drill urgent incident is looked at; a customer
-    that has had a red warning in force at any moment since the incident opened is left alone
-    for it — the hook then found it already red, or raised it, and if it is closed now an
-    operator closed it (decision 172). Idempotent: what it raises is in force afterwards."""
+def _unwarned(session: Session, incident_ids: list[int]) -> UrgentHits:
+    """Of these incidents' hits, those whose real-time red was never raised: the customer has had
+    no red warning in force at any moment since the incident opened. Otherwise the hook found it
+    already red, or raised it — and if it is closed now, an operator closed it (decision 172)."""
+    hit = _urgent_hits(session, incident_ids) if incident_ids else {}
+    red_until = _red_until(session, list(hit))
+    unwarned: UrgentHits = {}
+    for customer_id, incidents in hit.items():
+        until = red_until.get(customer_id)
+        left = {i: facts for i, facts in incidents.items() if until is None or until < facts[0]}
+        if left:
+            unwarned[customer_id] = left
+    return unwarned
 
-    def reconcile(session: Session) -> None:
-        urgent = list(
-            session.scalars(
-                select(IncidentRecord.id).where(
-                    IncidentRecord.state == IncidentState.OPEN.value,
-                    IncidentRecord.level == Level.URGENT.value,
-                    IncidentRecord.planned.is_(False),
-                    IncidentRecord.drill.is_(False),
-                )
+
+def unwarned_urgent(session: Session) -> list[int]:
+    """At start (downstream's reconcile): the open, unplanned, non-drill urgent incidents whose
+    real-time red a lost incident change (a stop, a crash) never raised on some customer."""
+    urgent = list(
+        session.scalars(
+            select(IncidentRecord.id).where(
+                IncidentRecord.state == IncidentState.OPEN.value,
+                IncidentRecord.level == Level.URGENT.value,
+                IncidentRecord.planned.is_(False),
+                IncidentRecord.drill.is_(False),
             )
         )
-        hit = _urgent_hits(session, urgent) if urgent else {}
-        red_until = _red_until(session, list(hit))
-        unwarned: UrgentHits = {}
-        for customer_id, incidents in hit.items():
-            until = red_until.get(customer_id)
-            left = {i: facts for i, facts in incidents.items() if until is None or until < facts[0]}
-            if left:
-                unwarned[customer_id] = left
+    )
+    return sorted({i for incidents in _unwarned(session, urgent).values() for i in incidents})
+
+
+def reconcile_realtime(policy: Policy, clock: Any) -> Callable[[Session, list[int]], None]:
+    """Raise the reds :func:`unwarned_urgent` found, looking again in this transaction
+    (idempotent: what it raises is in force afterwards, so a second run finds nothing)."""
+
+    def redo(session: Session, incident_ids: list[int]) -> None:
+        unwarned = _unwarned(session, incident_ids)
         if unwarned:
             _raise_red(session, policy, clock.tz, clock.now(), unwarned)
 
-    return reconcile
+    return redo
 
 
 def fault_counts(
