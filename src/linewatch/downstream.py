@@ -31,8 +31,8 @@ CHUNK = 10  # incidents dispatched or recovered per transaction, at most
 STOP_WAIT_SECONDS = 30  # a safety net: a stop waits one transaction (well under a second)
 RECONCILE = "reconcile"  # a queue item: redo from the database what earlier runs left undone
 T = TypeVar("T")
-# a hook's reconcile at start: (the incidents whose hook work was never done — read only, the redo
-# for some of them — one transaction, idempotent)
+# a hook's reconcile at start, (pending, redo): the incidents whose hook work was never done (in a
+# read transaction), and the redo for a part of them (a write transaction; idempotent)
 Reconciler = tuple[Callable[[Session], list[int]], Callable[[Session, list[int]], None]]
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linewatch.core.chunks import parts
@@ -235,19 +235,16 @@ def on_incident_changes(policy: Policy, tz: ZoneInfo) -> Callable[[Session, list
 
 
 def _red_until(session: Session, customer_ids: list[int]) -> dict[int, datetime]:
-    """Customer → when its last red warning stopped being in force (closed, or expired; still in
-    force: its ``valid_until``, in the future)."""
+    """Customer → when its last red warning stopped being in force: closed (a warning closes
+    once), or expired; one still in force gives its ``valid_until``, in the future."""
     latest: dict[int, datetime] = {}
     for part in parts(customer_ids):
-        closed = (
-            select(WarningEvent.warning_id, func.max(WarningEvent.at).label("at"))
-            .where(WarningEvent.kind == "closed")
-            .group_by(WarningEvent.warning_id)
-            .subquery()
-        )
         rows = session.execute(
-            select(CustomerWarning.customer_id, CustomerWarning.valid_until, closed.c.at)
-            .outerjoin(closed, closed.c.warning_id == CustomerWarning.id)
+            select(CustomerWarning.customer_id, CustomerWarning.valid_until, WarningEvent.at)
+            .outerjoin(
+                WarningEvent,
+                (WarningEvent.warning_id == CustomerWarning.id) & (WarningEvent.kind == "closed"),
+            )
             .where(CustomerWarning.customer_id.in_(part), CustomerWarning.level == "red")
         )
         for customer_id, valid_until, closed_at in rows:
