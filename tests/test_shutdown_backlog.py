@@ -48,13 +48,17 @@ def test_a_stop_leaves_the_backlog_and_the_next_start_does_it_exactly_once(
     try:
         for alarm in (C001_LOS, C002_LOS, C003_LOS):
             _post(client, **alarm)
+        ticking = threading.Thread(target=downstream.join)  # a tick waiting for downstream (on_tick)
+        ticking.start()
         stopper = threading.Thread(target=small.stop)  # SIGTERM
         stopper.start()
         assert downstream.stopping.wait(30)
     finally:
         downstream.lock.release()
     stopper.join(30)
-    assert not stopper.is_alive()
+    ticking.join(30)
+    assert not stopper.is_alive() and not ticking.is_alive()
+    assert downstream.stats["skipped"] >= 1  # changes left to the next start
     opened = incidents(client)
     assert len(opened) == 3
     dispatchable = [i for i in opened if i["level"] in ("urgent", "general")]  # the auto-dispatch rule
