@@ -70,12 +70,18 @@ class Context:
         # early warnings (DOMAIN 8): periodic reviews on the timers, real-time red on urgent incidents
         self.downstream.handlers[early_warnings.OWNER] = early_warnings.on_timer(self.policy, self.clock.tz)
         self.downstream.hooks.append(early_warnings.on_incident_changes(self.policy, self.clock.tz))
+        self.downstream.reconcilers.append(
+            (early_warnings.unwarned_urgent, early_warnings.reconcile_realtime(self.policy, self.clock))
+        )
         grace = timedelta(minutes=self.policy.cutovers.window_grace_minutes)
         self.windows = PlannedWindows(self.policy.alarms.ne_level_types, grace)
         self.pipeline.alarms.planned_check = self.windows.is_planned
         self.pipeline.incidents.assurance_check = self.scopes.covering
         self.pipeline.incidents.still_planned = self.windows.still_covers
         self.downstream.hooks.append(assurance.notify_team(self.clock))
+        self.downstream.reconcilers.append(
+            (assurance.untold_incidents, assurance.reconcile_notices(self.clock))
+        )
         if not self.clock.manual:  # tests and manual-clock drills have no storm to protect
             pacer = Pacer(self.pipeline.busy, INGEST_PRIORITY_RATIO)
             self.downstream.sizer.pacer = self.notifier.sizer.pacer = pacer
@@ -190,10 +196,15 @@ class Context:
             raise
 
     def stop(self) -> None:
-        """Listeners first (no new work), then drain the pipeline."""
+        """Listeners first (no new work), then drain the pipeline; downstream and the notify
+        worker finish the transaction (or send) under way and leave the rest, durable, to the
+        next start (decisions 170–171)."""
         for listener in [*self.workers, *self.listeners]:
             listener.stop()
         self.listeners = []
+        # told first: a tick waiting for downstream (on_tick) is released, the ticker stops at once
+        self.downstream.stopping.set()
+        self.notifier.stopping.set()
         if self.ticker is not None:
             self.ticker.stop()
             self.ticker = None
@@ -203,11 +214,13 @@ class Context:
             self.worker.stop()
             self.worker = None
         self.downstream.stop()
+        skipped = self.downstream.stats["skipped"]
         self.notifier.stop()
         self.db.stop_checkpointer()
         log.info(
-            "linewatch stopped: drained %d queued pipeline jobs, downstream and the notify worker's round",
+            "linewatch stopped: drained %d queued pipeline jobs; %d incident changes left to the next start",
             queued,
+            skipped,
         )
 
 

@@ -2,8 +2,11 @@
 
 The pipeline publishes incident changes after its commit; this worker takes them on its own
 thread (so a storm's ticket work never slows ingest) and, in its own transactions, opens tickets
-by the auto-dispatch rules and marks tickets recovered when their circuits are. Both are
-idempotent and re-run at start, so a crash between the two commits loses no dispatch.
+by the auto-dispatch rules and marks tickets recovered when their circuits are, then runs the
+later stages' hooks (real-time warnings, assurance notices). All are idempotent and reconciled
+from the database at start, so a crash between the two commits loses nothing — and so a stop
+need not drain the queue: it finishes the transaction under way and leaves the rest to the
+next start (a storm's backlog took minutes, decision 170).
 """
 
 from __future__ import annotations
@@ -25,7 +28,12 @@ from linewatch.tickets import service as tickets
 
 log = logging.getLogger("linewatch.downstream")
 CHUNK = 10  # incidents dispatched or recovered per transaction, at most
+STOP_WAIT_SECONDS = 30  # a safety net: a stop waits one transaction (well under a second)
+RECONCILE = "reconcile"  # a queue item: redo from the database what earlier runs left undone
 T = TypeVar("T")
+# a hook's reconcile at start, (pending, redo): the incidents whose hook work was never done (in a
+# read transaction), and the redo for a part of them (a write transaction; idempotent)
+Reconciler = tuple[Callable[[Session], list[int]], Callable[[Session, list[int]], None]]
 
 
 class Downstream:
@@ -33,27 +41,39 @@ class Downstream:
 
     def __init__(self, db: Database, env: tickets.Env) -> None:
         self.db, self.env = db, env
-        self.changes: queue.Queue[list[IncidentChange] | None] = queue.Queue()
+        self.changes: queue.Queue[list[IncidentChange] | str | None] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.handlers: dict[str, timers.Handler] = {tickets.OWNER: tickets.on_timer(env)}
-        # later stages' reactions to incident changes (assurance notices), in the same transaction
+        # later stages' reactions to incident changes (real-time warnings, assurance notices)
         self.hooks: list[Callable[[Session, list[IncidentChange]], None]] = []
+        self.reconcilers: list[Reconciler] = []  # … and their reconciles at start
+        self.stopping = threading.Event()  # set: finish the transaction under way, skip the rest
         self.lock = threading.Lock()  # timer firing and change handling never interleave
         self.sizer = Sizer(CHUNK, Pacer())  # incidents per transaction; its pacer gives way to ingest
-        self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0}
+        self.stats = {"dispatched": 0, "recovered": 0, "timers_fired": 0, "failures": 0, "skipped": 0}
         self.failed: list[IncidentChange] = []  # changes whose round failed (database away): retried
+        self.reconcile_failed = False  # … and whether the reconcile at start did: retried too
         self._failed_lock = threading.Lock()
         self.skip_owners: set[str] = set()  # timers another process fires (worker.py)
 
     def start(self) -> None:
-        self.reconcile()
+        """The reconcile first, on the worker's thread (paced, stoppable): after a stop mid-storm
+        it has hundreds of incidents to do, and the server must answer meanwhile."""
+        self.stopping.clear()
+        self.changes.put(RECONCILE)
         self.thread = threading.Thread(target=self._run, name="downstream", daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
+        """After the transaction under way: the changes still queued are skipped (the next start's
+        reconcile redoes them). ``stopping`` may be set earlier, so that a tick waiting in
+        :meth:`join` is released while the other stages stop."""
+        self.stopping.set()
         if self.thread is not None:
             self.changes.put(None)
-            self.thread.join(timeout=30)
+            self.thread.join(timeout=STOP_WAIT_SECONDS)
+            if self.thread.is_alive():
+                log.error("downstream did not stop in %.0f s", STOP_WAIT_SECONDS)
             self.thread = None
 
     def publish(self, changes: list[IncidentChange]) -> None:
@@ -68,17 +88,27 @@ class Downstream:
         return {"name": self.name, "queued": self.changes.qsize(), "retrying": len(self.failed), **self.stats}
 
     def reconcile(self) -> None:
-        """At start: dispatch what should have been, recover what has been (idempotent), in the
-        same paced chunks as live changes (a restart mid-storm finds hundreds undone)."""
+        """At start: dispatch what should have been, recover what has been, then the hooks' work
+        (all idempotent), in the same paced chunks as live changes (a restart after a stop or a
+        crash mid-storm finds hundreds undone)."""
         with self.db.reading() as session:
             dispatch = tickets.undispatched_incidents(session)
             recover = tickets.unrecovered_incidents(session)
         self._work(dispatch, sorted(recover))
+        for pending, redo in self.reconcilers:
+            with self.db.reading() as session:
+                undone = [] if self.stopping.is_set() else pending(session)
+            for part in self._sized(undone):
+                with self.lock, self.db.unit_of_work() as session:
+                    redo(session, part)
 
     def retry_failed(self) -> None:
         """Hand the changes of failed rounds to the worker again (each tick: the database may be back)."""
         with self._failed_lock:
             changes, self.failed = self.failed, []
+            reconcile, self.reconcile_failed = self.reconcile_failed, False
+        if reconcile:
+            self.changes.put(RECONCILE)
         if changes:
             self.publish(changes)
 
@@ -86,7 +116,11 @@ class Downstream:
         self.retry_failed()
         with self.lock:
             fired = timers.fire_due(
-                self.db.unit_of_work, self.handlers, self.env.clock.now(), skip_owners=self.skip_owners
+                self.db.unit_of_work,
+                self.handlers,
+                self.env.clock.now(),
+                skip_owners=self.skip_owners,
+                stopping=self.stopping.is_set,
             )
         self.stats["timers_fired"] += fired
         return fired
@@ -97,13 +131,20 @@ class Downstream:
             try:
                 if changes is None:
                     return
-                self._handle(changes)
+                if self.stopping.is_set():  # skipped: the next start's reconcile redoes it
+                    self.stats["skipped"] += len(changes) if isinstance(changes, list) else 0
+                elif isinstance(changes, list):
+                    self._handle(changes)
+                else:
+                    self.reconcile()
             except Exception:  # retried at the next tick (handling is idempotent), or at start (reconcile)
                 self.stats["failures"] += 1
                 log.exception("downstream handling failed; retried at the next tick")
-                if changes is not None:
-                    with self._failed_lock:
+                with self._failed_lock:
+                    if isinstance(changes, list):
                         self.failed.extend(changes)
+                    else:
+                        self.reconcile_failed = True
             finally:
                 self.changes.task_done()
 
@@ -141,7 +182,7 @@ class Downstream:
         """``items`` in parts of the sizer's size, each handled (one transaction) before the next
         part is cut, so that the part's time sizes the next one."""
         start = 0
-        while start < len(items):
+        while start < len(items) and not self.stopping.is_set():
             size, began = self.sizer.size, time.monotonic()
             yield items[start : start + size]
             self.sizer.took(began)

@@ -102,7 +102,9 @@ class WorkerProcess:
         self._forwarder.start()
 
     def stop(self, timeout: float = 60) -> None:
-        """Forward what is queued, close the child's stdin, wait for it to drain and exit."""
+        """Forward what is queued, close the child's stdin, wait for it to exit: it finishes the
+        transaction under way and leaves its backlog to the next start (decision 170); the
+        timeout is a safety net."""
         self._stopping = True
         self.changes.put(None)
         if self._forwarder is not None:
@@ -259,7 +261,9 @@ def run(ctx: Context, source: IO[bytes], report: IO[bytes]) -> None:
                 ctx.clock.set(moved_to)
                 ctx.downstream.join()  # the changes before the move first, as in one process
                 tick()
-    finally:
+    finally:  # the parent is stopping (or gone): as Context.stop, leave the backlog to the next start
+        ctx.downstream.stopping.set()
+        ctx.notifier.stopping.set()
         if ticker is not None:
             ticker.stop()
         ctx.downstream.stop()

@@ -390,3 +390,20 @@ def test_small_batches_keep_the_due_order_across_a_jump(small: Context, batch: i
     progress = sum(1 for _, kind in effects if kind == "progress_due")
     assert len(effects) == progress + 3 * 9 and fired == len(effects) - 3
     assert not [t for t in timer_rows(small) if t.fired_at is None and t.due_at <= end]
+
+
+def test_a_stop_ends_firing_after_the_batch_under_way_and_the_rest_stay_due(small: Context) -> None:
+    with small.db.unit_of_work() as session:
+        for n in range(5):
+            timers.schedule(session, "probe", n, "check", START + timedelta(minutes=n))
+    stopping = threading.Event()
+
+    def handler(session: Any, timer: timers.Timer, now: datetime) -> None:
+        stopping.set()  # the stop comes while the first batch is under way
+
+    fired = timers.fire_due(
+        small.db.unit_of_work, {"probe": handler}, START + timedelta(hours=1), 2, stopping=stopping.is_set
+    )
+    assert fired == 2
+    assert [t.fired_at is None for t in timer_rows_of(small, "probe")].count(True) == 3  # the next start's
+    assert timers.fire_due(small.db.unit_of_work, {"probe": handler}, START + timedelta(hours=1)) == 3

@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 from linewatch.assurance.choices import AssuranceLevel
 from linewatch.assurance.models import AssurancePeriod
 from linewatch.core.actor import Actor
+from linewatch.core.chunks import parts
 from linewatch.core.errors import NotFound, ValidationFailed
 from linewatch.db import audit, outbox
+from linewatch.db.outbox import NotificationRequest
+from linewatch.incidents.choices import IncidentState
 from linewatch.incidents.models import IncidentRecord
 from linewatch.inventory.index import ImpactIndex
 from linewatch.inventory.models import Customer, Region, RosterShift, Staff
@@ -213,28 +216,108 @@ def refresh_scopes(session: Session, scopes: AssuranceScopes, index: ImpactIndex
 TEAM_ROLES = ["fault_manager", "dispatcher"]
 
 
+NOTICE = "incident.assurance"  # the outbox kind of the notice
+
+
+# a notice's key: (incident, assurance period, when the incident entered it)
+Entry = tuple[int, int, str | None]
+
+
+def _entered(assurance: dict[str, Any], history: list[dict[str, Any]] | None) -> str | None:
+    """When the incident entered its current assurance period (its history's open entry)."""
+    for entry in reversed(history or []):
+        if entry.get("id") == assurance.get("id") and entry.get("until") is None:
+            return str(entry.get("since"))
+    return None
+
+
+def _told(session: Session, incident_ids: list[int]) -> set[Entry]:
+    told: set[Entry] = set()
+    for part in parts(incident_ids):
+        for incident_id, data in session.execute(
+            select(NotificationRequest.incident_id, NotificationRequest.data).where(
+                NotificationRequest.incident_id.in_(part), NotificationRequest.kind == NOTICE
+            )
+        ):
+            told.add((int(incident_id), int(data["assurance"]["id"]), data.get("entered")))
+    return told
+
+
+def _was_told(told: set[Entry], incident_id: int, period_id: int, entered: str | None) -> bool:
+    """A notice for this entry into the period was written (one without an entry time, written
+    before it was recorded, counts for the period)."""
+    return bool({(incident_id, period_id, entered), (incident_id, period_id, None)} & told)
+
+
+def _incidents(session: Session, incident_ids: list[int]) -> list[IncidentRecord]:
+    return [
+        incident
+        for part in parts(incident_ids)
+        for incident in session.scalars(select(IncidentRecord).where(IncidentRecord.id.in_(part)))
+    ]
+
+
+def _tell_team(session: Session, now: datetime, incidents: list[IncidentRecord], roles: list[str]) -> None:
+    """Write each incident's notice for the assurance period it is in, unless one was written for
+    that entry into the period already: re-running writes nothing (decision 173)."""
+    told = _told(session, [i.id for i in incidents])
+    for incident in incidents:
+        if not incident.assurance:
+            continue
+        period_id = int(str(incident.assurance["id"]))
+        entered = _entered(incident.assurance, incident.assurance_history)
+        if _was_told(told, incident.id, period_id, entered):
+            continue
+        told.add((incident.id, period_id, entered))
+        outbox.request(
+            session,
+            now,
+            NOTICE,
+            {"duties": [team_duty(period_id)], "otherwise": {"roles": roles}},
+            {
+                "incident_id": incident.id,
+                "level": incident.level,
+                "assurance": incident.assurance,
+                "entered": entered,
+            },
+            incident_id=incident.id,
+            drill=incident.drill,
+        )
+
+
 def notify_team(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session, list[Any]], None]:
     """A downstream hook: an incident that entered an assurance scope is told to the period's team
-    on duty at send time (roster duty ``assurance:<id>``), else to the duty roles."""
+    on duty at send time (roster duty ``assurance:<id>``), else to the duty roles. Idempotent."""
 
     def hook(session: Session, changes: list[Any]) -> None:
-        for change in changes:
-            if change.kind != "assurance":
-                continue
-            incident = session.get(IncidentRecord, change.incident_id)
-            if incident is None or not incident.assurance:
-                continue
-            outbox.request(
-                session,
-                clock.now(),
-                "incident.assurance",
-                {"duties": [team_duty(int(incident.assurance["id"]))], "otherwise": {"roles": roles}},
-                {"incident_id": incident.id, "level": incident.level, "assurance": incident.assurance},
-                incident_id=incident.id,
-                drill=incident.drill,
-            )
+        ids = sorted({c.incident_id for c in changes if c.kind == "assurance"})
+        _tell_team(session, clock.now(), _incidents(session, ids), roles)
 
     return hook
+
+
+def untold_incidents(session: Session) -> list[int]:
+    """At start (downstream's reconcile): open incidents in an assurance period whose notice a
+    lost incident change (a stop, a crash) never wrote (decision 173)."""
+    rows = session.execute(
+        select(IncidentRecord.id, IncidentRecord.assurance, IncidentRecord.assurance_history).where(
+            IncidentRecord.state == IncidentState.OPEN.value
+        )
+    )
+    entries = {i: (int(str(a["id"])), _entered(a, h)) for i, a, h in rows if a}  # JSON null: falsy
+    told = _told(session, list(entries))
+    return sorted(
+        i for i, (period_id, entered) in entries.items() if not _was_told(told, i, period_id, entered)
+    )
+
+
+def reconcile_notices(clock: Any, roles: list[str] = TEAM_ROLES) -> Callable[[Session, list[int]], None]:
+    """Write the notices :func:`untold_incidents` found (idempotent, as the hook)."""
+
+    def redo(session: Session, incident_ids: list[int]) -> None:
+        _tell_team(session, clock.now(), _incidents(session, incident_ids), roles)
+
+    return redo
 
 
 def listing(session: Session) -> list[AssurancePeriod]:

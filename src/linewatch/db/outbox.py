@@ -19,7 +19,10 @@ from linewatch.db.base import Base, UtcDateTime
 
 class NotificationRequest(Base):
     __tablename__ = "notification_request"
-    __table_args__ = (Index("ix_notification_request_status", "status", "id"),)
+    __table_args__ = (
+        Index("ix_notification_request_status", "status", "id"),
+        Index("ix_notification_request_incident", "incident_id", "kind"),  # a notice written once
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     kind: Mapped[str] = mapped_column(

@@ -92,6 +92,7 @@ def fire_due(
     *,
     owners: Collection[str] | None = None,
     skip_owners: Collection[str] = (),
+    stopping: Callable[[], bool] = lambda: False,
 ) -> int:
     """Fire every timer due at ``now``, oldest first (by due time, then id), up to ``batch`` per
     transaction; each timer's mark commits with its handler's effects.
@@ -106,10 +107,11 @@ def fire_due(
     ``prefetch(session, owner_ids)`` method, called once per batch with the ids of its owners
     there (to load them in one query). ``owners`` limits the claims to those owners' timers and
     ``skip_owners`` leaves those owners' timers to another process (the worker process fires
-    all but the drills' timers, which must run where the pipeline is).
+    all but the drills' timers, which must run where the pipeline is). Once ``stopping()`` is
+    true no further batch starts: the timers left stay due and fire at the next start.
     """
     fired = 0
-    while True:
+    while not stopping():
         try:
             with sessions() as session:
                 count = _fire_batch(session, handlers, now, batch, owners, skip_owners)
@@ -125,6 +127,7 @@ def fire_due(
         if count is None:
             return fired
         fired += count
+    return fired
 
 
 def _claim(session: Session, ids: list[int], now: datetime) -> set[int]:

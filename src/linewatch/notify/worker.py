@@ -23,6 +23,7 @@ from linewatch.notify.channels import Channel, build
 from linewatch.notify.storm import RateLimiter, Storm
 
 log = logging.getLogger("linewatch.notify")
+STOP_WAIT_SECONDS = 30  # a safety net: a stop waits one transaction or one send (its timeout)
 
 
 def load_channels(path: str | None, clock: Clock) -> tuple[list[Channel], str]:
@@ -82,11 +83,15 @@ class NotifyWorker:
 
     def stop(self) -> None:
         """After the transaction under way: what is still pending stays in the outbox, durable,
-        and the next start takes it up (a fibre cut's backlog took minutes to drain)."""
+        and the next start takes it up (a fibre cut's backlog took minutes to drain). The wait is
+        one transaction, or one send (at most the channel's timeout); kicks still queued are
+        skipped (decision 171)."""
         self.stopping.set()
         if self.thread is not None:
             self.kicks.put(None)
-            self.thread.join(timeout=30)
+            self.thread.join(timeout=STOP_WAIT_SECONDS)
+            if self.thread.is_alive():
+                log.error("the notify worker did not stop in %.0f s", STOP_WAIT_SECONDS)
             self.thread = None
         for channel in self.env.channels:
             channel.close()
@@ -116,7 +121,8 @@ class NotifyWorker:
             try:
                 if token is None:
                     return
-                self.round()
+                if not self.stopping.is_set():  # stopping: the outbox keeps it for the next start
+                    self.round()
             except Exception:  # a failed round is retried by the next one; rows stay in the outbox
                 self.stats["failures"] += 1
                 log.exception("notify round failed")
@@ -140,7 +146,8 @@ class NotifyWorker:
             if done.requests < size or self.stopping.is_set():
                 break
         self.deliver()
-        self.take_receipts()
+        if not self.stopping.is_set():
+            self.take_receipts()
 
     def deliver(self) -> None:
         batch = self.env.policy.notify.batch

@@ -23,6 +23,7 @@ from linewatch.core.chunks import parts
 from linewatch.core.errors import Conflict, NotFound
 from linewatch.core.policy import Policy
 from linewatch.db import outbox, timers
+from linewatch.incidents.choices import IncidentState, Level
 from linewatch.incidents.models import ImpactRecord, IncidentRecord
 from linewatch.inventory.models import Circuit, Customer
 from linewatch.reports.models import CustomerWarning, WarningEvent
@@ -176,6 +177,49 @@ def raise_warnings(
     return raised
 
 
+# customer → incident → (its opening, the customer's circuits it hurts)
+UrgentHits = dict[int, dict[int, tuple[datetime, set[str]]]]
+
+
+def _urgent_hits(session: Session, incident_ids: list[int]) -> UrgentHits:
+    """The customers these incidents hurt, unplanned and not drills (no red for those)."""
+    hit: UrgentHits = defaultdict(dict)
+    for part in parts(incident_ids):
+        for incident_id, opened_at, customer_id, code in session.execute(
+            select(IncidentRecord.id, IncidentRecord.opened_at, ImpactRecord.customer_id, Circuit.code)
+            .join(ImpactRecord, ImpactRecord.incident_id == IncidentRecord.id)
+            .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+            .where(
+                IncidentRecord.id.in_(part),
+                IncidentRecord.planned.is_(False),
+                IncidentRecord.drill.is_(False),
+            )
+        ):
+            hit[customer_id].setdefault(incident_id, (opened_at, set()))[1].add(code)
+    return hit
+
+
+def _raise_red(session: Session, policy: Policy, tz: ZoneInfo, now: datetime, hit: UrgentHits) -> None:
+    customers = {
+        c.id: c for part in parts(hit) for c in session.scalars(select(Customer).where(Customer.id.in_(part)))
+    }
+    active = _active(session, list(hit), now)
+    wanted = []
+    for customer_id, incidents in sorted(hit.items()):
+        circuits = sorted({code for _, codes in incidents.values() for code in codes})
+        wanted.append(
+            Wanted(
+                customers[customer_id],
+                "red",
+                "realtime",
+                "紧急故障 urgent incident " + ", ".join(f"#{i}" for i in sorted(incidents)),
+                {"incidents": sorted(incidents), "circuits": circuits},
+                active.get(customer_id),
+            )
+        )
+    raise_warnings(session, policy, tz, now, wanted)
+
+
 def on_incident_changes(policy: Policy, tz: ZoneInfo) -> Callable[[Session, list[Any]], None]:
     """Real-time red: an urgent (紧急) incident opening on — or rising to urgent on — a customer."""
 
@@ -183,46 +227,73 @@ def on_incident_changes(policy: Policy, tz: ZoneInfo) -> Callable[[Session, list
         urgent = sorted(
             {c.incident_id for c in changes if c.level == "urgent" and c.kind in ("opened", "level_changed")}
         )
-        if not urgent:
-            return
-        hit: dict[int, tuple[set[int], set[str], datetime]] = {}
-        for incident_id, opened_at, customer_id, code in session.execute(
-            select(IncidentRecord.id, IncidentRecord.opened_at, ImpactRecord.customer_id, Circuit.code)
-            .join(ImpactRecord, ImpactRecord.incident_id == IncidentRecord.id)
-            .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-            .where(
-                IncidentRecord.id.in_(urgent),
+        hit = _urgent_hits(session, urgent) if urgent else {}
+        if hit:
+            _raise_red(session, policy, tz, max(c.at for c in changes), hit)
+
+    return hook
+
+
+def _red_until(session: Session, customer_ids: list[int]) -> dict[int, datetime]:
+    """Customer → when its last red warning stopped being in force: closed (a warning closes
+    once), or expired; one still in force gives its ``valid_until``, in the future."""
+    latest: dict[int, datetime] = {}
+    for part in parts(customer_ids):
+        rows = session.execute(
+            select(CustomerWarning.customer_id, CustomerWarning.valid_until, WarningEvent.at)
+            .outerjoin(
+                WarningEvent,
+                (WarningEvent.warning_id == CustomerWarning.id) & (WarningEvent.kind == "closed"),
+            )
+            .where(CustomerWarning.customer_id.in_(part), CustomerWarning.level == "red")
+        )
+        for customer_id, valid_until, closed_at in rows:
+            until = valid_until if closed_at is None else min(valid_until, closed_at)
+            latest[customer_id] = max(until, latest.get(customer_id, until))
+    return latest
+
+
+def _unwarned(session: Session, incident_ids: list[int]) -> UrgentHits:
+    """Of these incidents' hits, those whose real-time red was never raised: the customer has had
+    no red warning in force at any moment since the incident opened. Otherwise the hook found it
+    already red, or raised it — and if it is closed now, an operator closed it (decision 172)."""
+    hit = _urgent_hits(session, incident_ids) if incident_ids else {}
+    red_until = _red_until(session, list(hit))
+    unwarned: UrgentHits = {}
+    for customer_id, incidents in hit.items():
+        until = red_until.get(customer_id)
+        left = {i: facts for i, facts in incidents.items() if until is None or until < facts[0]}
+        if left:
+            unwarned[customer_id] = left
+    return unwarned
+
+
+def unwarned_urgent(session: Session) -> list[int]:
+    """At start (downstream's reconcile): the open, unplanned, non-drill urgent incidents whose
+    real-time red a lost incident change (a stop, a crash) never raised on some customer."""
+    urgent = list(
+        session.scalars(
+            select(IncidentRecord.id).where(
+                IncidentRecord.state == IncidentState.OPEN.value,
+                IncidentRecord.level == Level.URGENT.value,
                 IncidentRecord.planned.is_(False),
                 IncidentRecord.drill.is_(False),
             )
-        ):
-            incidents, circuits, first = hit.get(customer_id, (set(), set(), opened_at))
-            incidents.add(incident_id)
-            circuits.add(code)
-            hit[customer_id] = (incidents, circuits, min(first, opened_at))
-        if not hit:
-            return
-        customers = {
-            c.id: c
-            for part in parts(hit)
-            for c in session.scalars(select(Customer).where(Customer.id.in_(part)))
-        }
-        now = max(c.at for c in changes)
-        active = _active(session, list(hit), now)
-        wanted = [
-            Wanted(
-                customers[customer_id],
-                "red",
-                "realtime",
-                "紧急故障 urgent incident " + ", ".join(f"#{i}" for i in sorted(incidents)),
-                {"incidents": sorted(incidents), "circuits": sorted(circuits)},
-                active.get(customer_id),
-            )
-            for customer_id, (incidents, circuits, _) in sorted(hit.items())
-        ]
-        raise_warnings(session, policy, tz, now, wanted)
+        )
+    )
+    return sorted({i for incidents in _unwarned(session, urgent).values() for i in incidents})
 
-    return hook
+
+def reconcile_realtime(policy: Policy, clock: Any) -> Callable[[Session, list[int]], None]:
+    """Raise the reds :func:`unwarned_urgent` found, looking again in this transaction
+    (idempotent: what it raises is in force afterwards, so a second run finds nothing)."""
+
+    def redo(session: Session, incident_ids: list[int]) -> None:
+        unwarned = _unwarned(session, incident_ids)
+        if unwarned:
+            _raise_red(session, policy, clock.tz, clock.now(), unwarned)
+
+    return redo
 
 
 def fault_counts(
