@@ -45,25 +45,42 @@ def create_app(ctx: Context) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.remembered_tokens = {}  # api/deps.py: ingest tokens looked up lately
-    app.add_middleware(RequestIds)
     retry_after = {"Retry-After": str(ctx.policy.ingest.retry_after_seconds)}
 
-    @app.exception_handler(LinewatchError)
-    async def _domain_error(request: Request, exc: LinewatchError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if exc.status == 503:
-            headers = retry_after
+    def error_response(exc: Exception, method: str = "", path: str = "") -> JSONResponse:
+        """The answer to an error raised while handling a request (every route's, and the ingest
+        fast path's): domain errors by their status, the database away 503, anything else a bug."""
+        if isinstance(exc, LinewatchError):
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            if exc.status == 503:
+                headers = retry_after
+            return JSONResponse(
+                {"error": exc.message, "detail": exc.detail}, status_code=exc.status, headers=headers
+            )
+        if isinstance(exc, OperationalError | InterfaceError):
+            # the database is unreachable or locked: nothing was kept, the sender should retry
+            log.warning("database unavailable on %s %s: %s", method, path, type(exc).__name__)
+            body = {"error": "database unavailable; retry later", "detail": None}
+            return JSONResponse(body, status_code=503, headers=retry_after)
+        log.error("unhandled error on %s %s", method, path, exc_info=exc)
         return JSONResponse(
-            {"error": exc.message, "detail": exc.detail}, status_code=exc.status, headers=headers
+            {"error": "internal error (a bug: see the server log)", "detail": None}, status_code=500
         )
 
+    # added before RequestIds, so RequestIds wraps it: fast-path answers carry their request id too
+    app.add_middleware(
+        alarms.IngestFastPath,
+        ctx=ctx,
+        remembered=app.state.remembered_tokens,
+        errors=lambda exc: error_response(exc, "POST", alarms.IngestFastPath.PATH),
+    )
+    app.add_middleware(RequestIds)
+
+    @app.exception_handler(LinewatchError)
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
-    async def _database_away(request: Request, exc: Exception) -> JSONResponse:
-        # the database is unreachable or locked: nothing was kept, the sender should retry
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        body = {"error": "database unavailable; retry later", "detail": None}
-        return JSONResponse(body, status_code=503, headers=retry_after)
+    async def _handled(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(exc, request.method, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -82,10 +99,7 @@ def create_app(ctx: Context) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"error": "internal error (a bug: see the server log)", "detail": None}, status_code=500
-        )
+        return error_response(exc, request.method, request.url.path)
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, Any]:

@@ -80,3 +80,39 @@ def test_redelivery_with_a_source_id_is_stored_once(small: Context, client: Test
     assert first == again
     [alarm] = client.get("/api/v1/alarms", headers=ADMIN).json()["items"]
     assert alarm["count"] == 1
+
+
+def test_a_remembered_token_takes_the_fast_path_with_the_same_answers(
+    small: Context, client: TestClient
+) -> None:
+    """A token looked up lately skips FastAPI's routing and dependencies (decision 153): every answer
+    must be the one the routed endpoint gives — accepted, refused items, bad bodies, limits."""
+    ingest = client.post("/api/v1/admin/tokens", json={"kind": "ingest", "name": "ems-1"}, headers=ADMIN)
+    headers = {**bearer(ingest.json()["token"]), "content-type": "application/json"}
+    remembered = client.app.state.remembered_tokens  # type: ignore[attr-defined]
+    bodies = [
+        json.dumps([GOOD, {"source": "ems", "type": "LOS"}]).encode(),  # one kept, one refused
+        json.dumps([{"source": "x"}]).encode(),  # nothing accepted: 400
+        b"{not json",
+        json.dumps([GOOD] * (small.policy.ingest.max_batch + 1)).encode(),  # over the batch limit: 413
+    ]
+
+    def answers(fast: bool) -> list[tuple[int, dict, str | None]]:
+        out = []
+        for body in bodies:
+            if not fast:
+                remembered.clear()  # the routed endpoint looks the token up again
+            response = client.post("/api/v1/alarms", content=body, headers=headers)
+            assert bool(remembered) is True  # an ingest token is remembered after either path
+            answer = response.json()
+            answer.pop("ids", None)  # new alarms, new ids
+            out.append((response.status_code, answer, response.headers.get("x-request-id")))
+        return out
+
+    routed, fast = answers(fast=False), answers(fast=True)
+    assert [(status, answer) for status, answer, _ in fast] == [(s, a) for s, a, _ in routed]
+    assert [status for status, _, _ in fast] == [202, 400, 400, 413]
+    assert all(request_id for _, _, request_id in fast)
+    # a revoked token is forgotten at once: the next post goes the routed way and is refused
+    client.delete(f"/api/v1/admin/tokens/{ingest.json()['id']}", headers=ADMIN)
+    assert client.post("/api/v1/alarms", content=bodies[0], headers=headers).status_code == 401

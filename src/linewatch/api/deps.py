@@ -56,16 +56,23 @@ async def current_actor(request: Request, ctx: Context = Depends(get_ctx)) -> Ac
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Authorization must be 'Bearer <token>'")
-    remembered: dict[str, tuple[Actor, float]] = request.app.state.remembered_tokens
-    key = digest(token)
-    hit = remembered.get(key)
-    now = time.monotonic()
-    if hit is not None and hit[1] > now:
-        return hit[0]
+    remembered: Remembered = request.app.state.remembered_tokens
+    actor = remembered_actor(remembered, token)
+    if actor is not None:
+        return actor
     actor = await run_in_threadpool(_token_actor, ctx, token)
     if actor.role == INGEST or actor == bootstrap_actor():
-        remembered[key] = (actor, now + TOKEN_MEMORY_SECONDS)
+        remembered[digest(token)] = (actor, time.monotonic() + TOKEN_MEMORY_SECONDS)
     return actor
+
+
+Remembered = dict[str, tuple[Actor, float]]  # token digest → (actor, remembered until)
+
+
+def remembered_actor(remembered: Remembered, token: str) -> Actor | None:
+    """The actor of a bearer token looked up within the last ``TOKEN_MEMORY_SECONDS``, else None."""
+    hit = remembered.get(digest(token))
+    return hit[0] if hit is not None and hit[1] > time.monotonic() else None
 
 
 def forget_tokens(request: Request) -> None:
