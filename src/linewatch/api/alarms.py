@@ -103,7 +103,7 @@ async def ingest(ctx: Context, channel: str, remote: str, items: list[Any], norm
     if rejected:
         await run_in_threadpool(_dead_letters, ctx, channel, remote, items, rejected)
     # shielded: a client that goes away must not cancel what the pipeline is already storing
-    waiting = asyncio.wrap_future(ctx.pipeline.enqueue(channel, events))
+    waiting = ctx.pipeline.enqueue_async(channel, events)
     outcomes = await asyncio.wait_for(asyncio.shield(waiting), SUBMIT_TIMEOUT_SECONDS)
     alarm_ids = sorted({o.alarm_id for o in outcomes if o.alarm_id is not None})
     if rejected:
