@@ -98,9 +98,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     if url is None:
         pytest.skip("PostgreSQL not reachable (see the printed reason)")
     db = Database(url)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # only what the last test wrote: truncating every table cost ≈ 0.3 s a test
+        filled = conn.scalars(
+            text(
+                " UNION ALL ".join(
+                    f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")"
+                    for t in metadata.sorted_tables
+                )
+            )
+        ).all()
+        if filled:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in filled) + " CASCADE"))
+        for sequence in conn.scalars(
+            text("SELECT quote_ident(sequencename) FROM pg_sequences WHERE last_value IS NOT NULL")
+        ):
+            conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
     db.dispose()
     return url
 
