@@ -27,6 +27,10 @@ from linewatch.incidents.engine import IncidentChange
 from linewatch.tickets import service as tickets
 
 log = logging.getLogger("linewatch.downstream")
+# A later stage's reaction to incident changes, in downstream's transaction; it may leave steps of
+# its work for further transactions of their own (each step may leave more).
+Step = Callable[[Session], list["Step"]]
+Hook = Callable[[Session, list[IncidentChange]], list[Step] | None]
 CHUNK = 10  # incidents dispatched or recovered per transaction, at most
 STOP_WAIT_SECONDS = 30  # a safety net: a stop waits one transaction (well under a second)
 RECONCILE = "reconcile"  # a queue item: redo from the database what earlier runs left undone
@@ -45,7 +49,7 @@ class Downstream:
         self.thread: threading.Thread | None = None
         self.handlers: dict[str, timers.Handler] = {tickets.OWNER: tickets.on_timer(env)}
         # later stages' reactions to incident changes (real-time warnings, assurance notices)
-        self.hooks: list[Callable[[Session, list[IncidentChange]], None]] = []
+        self.hooks: list[Hook] = []
         self.reconcilers: list[Reconciler] = []  # … and their reconciles at start
         self.stopping = threading.Event()  # set: finish the transaction under way, skip the rest
         self.lock = threading.Lock()  # timer firing and change handling never interleave
@@ -164,9 +168,16 @@ class Downstream:
             by_incident.setdefault(change.incident_id, []).append(change)
         for groups in self._sized(list(by_incident.values()) if self.hooks else []):
             part = [change for group in groups for change in group]
+            later: list[Step] = []
             with self.lock, self.db.unit_of_work() as session:
                 for hook in self.hooks:
-                    hook(session, part)
+                    later += hook(session, part) or []
+            # what a hook left for further transactions (a huge incident's thousands of customers),
+            # a transaction each; on a stop the rest is left to the next start's reconcile
+            while later and not self.stopping.is_set():
+                step = later.pop(0)
+                with self.lock, self.db.unit_of_work() as session:
+                    later += step(session)
 
     def _work(self, dispatch: list[int], recover: list[int]) -> None:
         # In chunks, each its own transaction, paced: a storm's round of hundreds of incidents must
