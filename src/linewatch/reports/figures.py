@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -44,10 +44,11 @@ class FaultRow:
     region: str  # region code of the root NE, else of the first impacted customer, else "unknown"
     cause: str  # cause of its first closed ticket ("unknown" until one is closed)
     ne: str  # root NE name ("unknown" when the root alarm matched no NE)
-    circuits: tuple[str, ...]  # impacted circuit codes (any impact kind), sorted
-    service_types: tuple[str, ...]  # distinct service types of those circuits, sorted
-    contractors: tuple[str, ...]  # distinct maintainers (代维) of those circuits, sorted
-    customers: tuple[str, ...]  # distinct customers of those circuits, sorted
+    # The four sets below in any order: sorted only when a row is rendered (most never are).
+    circuits: Collection[str]  # impacted circuit codes (any impact kind)
+    service_types: Collection[str]  # distinct service types of those circuits
+    contractors: Collection[str]  # distinct maintainers (代维) of those circuits
+    customers: Collection[str]  # distinct customers of those circuits
 
 
 @dataclass(slots=True)  # not frozen: frozen construction costs 3× (decision 111)
@@ -204,10 +205,10 @@ def _fault_dict(f: FaultRow) -> Row:
         "region": f.region,
         "cause": f.cause,
         "ne": f.ne,
-        "circuits": ", ".join(f.circuits),
-        "customers": ", ".join(f.customers),
-        "service_types": ", ".join(f.service_types),
-        "contractors": ", ".join(f.contractors),
+        "circuits": ", ".join(sorted(f.circuits)),
+        "customers": ", ".join(sorted(f.customers)),
+        "service_types": ", ".join(sorted(f.service_types)),
+        "contractors": ", ".join(sorted(f.contractors)),
         "minutes_to_recover": _minutes(f.opened, f.recovered),
         "diagnosis_due": iso(f.diagnosis_due),
         "diagnosis_at": iso(f.diagnosis_at),
@@ -270,7 +271,7 @@ def statistics(
     counted_ids = in_period  # the ids of ``counted``, in its order
 
     def fault_view(
-        name: str, keys: Iterable[str] | Iterable[tuple[str, ...]], many: bool = False
+        name: str, keys: Iterable[str] | Iterable[Collection[str]], many: bool = False
     ) -> dict[str, list[int]]:
         """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a tuple
         of them each fault is counted under: none = "unknown")."""
