@@ -11,6 +11,7 @@ Times are float Unix seconds (the database converts them: see ``db/epoch.py``).
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
@@ -150,8 +151,8 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
 class Report:
     """Figures, plus for each view (e.g. ``by_region``) and key (``GL``) the records behind it.
 
-    ``groups`` holds record ids (or small tuples); ``render`` turns one into a row dict. Views are
-    built on first use only."""
+    ``groups`` holds record ids (or small tuples) by key, in any key order; ``render`` turns one
+    into a row dict. Views are built on first use only, their keys sorted."""
 
     label: str
     figures: dict[str, object]
@@ -170,7 +171,8 @@ class Report:
         built = self._built.get(name)
         if built is None:
             to_row = self.render[name]
-            built = {key: [to_row(item) for item in items] for key, items in self.groups[name].items()}
+            keyed = sorted(self.groups[name].items())
+            built = {key: [to_row(item) for item in items] for key, items in keyed}
             self._built[name] = built
         return built
 
@@ -234,8 +236,8 @@ def _counts(groups: dict[str, list[Any]]) -> dict[str, int]:
 
 
 def _top(groups: dict[str, list[Any]], n: int) -> list[dict[str, object]]:
-    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return [{"key": k, "faults": len(v)} for k, v in ranked[:n] if k != UNKNOWN or len(v)]
+    ranked = heapq.nsmallest(n, groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [{"key": k, "faults": len(v)} for k, v in ranked if k != UNKNOWN or len(v)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,10 +273,11 @@ def statistics(
     counted_ids = in_period  # the ids of ``counted``, in its order
 
     def fault_view(
-        name: str, keys: Iterable[str] | Iterable[Collection[str]], many: bool = False
+        name: str, keys: Iterable[str] | Iterable[Collection[str]], many: bool = False, ordered: bool = True
     ) -> dict[str, list[int]]:
-        """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a tuple
-        of them each fault is counted under: none = "unknown")."""
+        """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a set of
+        them each fault is counted under: none = "unknown"). Keys sorted when ``ordered`` (their
+        counts are figures); the views sort them when built anyway."""
         view: dict[str, list[int]] = {}
         if many:
             for i, several in zip(counted_ids, keys, strict=True):
@@ -291,7 +294,7 @@ def statistics(
                     view[key] = [i]  # type: ignore[index]
                 else:
                     listed.append(i)
-        groups[name] = dict(sorted(view.items()))
+        groups[name] = dict(sorted(view.items())) if ordered else view
         render[name] = fault_row
         return groups[name]
 
@@ -307,8 +310,9 @@ def statistics(
         "by_service_type": _counts(fault_view("by_service_type", [f.service_types for f in counted], True)),
         "by_contractor": _counts(fault_view("by_contractor", [f.contractors for f in counted], True)),
     }
-    by_ne = fault_view("by_ne", [f.ne for f in counted])
-    by_customer = fault_view("by_customer", [f.customers for f in counted], True)
+    # Only their top N are figures: tens of thousands of keys left unsorted.
+    by_ne = fault_view("by_ne", [f.ne for f in counted], ordered=False)
+    by_customer = fault_view("by_customer", [f.customers for f in counted], True, ordered=False)
     groups["faults"] = {"all": in_period}
     render["faults"] = fault_row
 
