@@ -45,7 +45,7 @@ class FaultRow:
     region: str  # region code of the root NE, else of the first impacted customer, else "unknown"
     cause: str  # cause of its first closed ticket ("unknown" until one is closed)
     ne: str  # root NE name ("unknown" when the root alarm matched no NE)
-    # The four sets below in any order: sorted only when a row is rendered (most never are).
+    # The four below in any order (tuples of distinct values): sorted only when a row is rendered.
     circuits: Collection[str]  # impacted circuit codes (any impact kind)
     service_types: Collection[str]  # distinct service types of those circuits
     contractors: Collection[str]  # distinct maintainers (代维) of those circuits

@@ -324,14 +324,16 @@ def _faults(
             or first_region.get(i, (opened, UNKNOWN))[1],
             cause=cause or UNKNOWN,
             ne=ne or UNKNOWN,
-            circuits=entry[0],
-            service_types=entry[1],
-            contractors=entry[2],
-            customers=entry[3],
+            circuits=tuple(entry[0]),
+            service_types=tuple(entry[1]),
+            contractors=tuple(entry[2]),
+            customers=tuple(entry[3]),
         )
         for i, opened, recovered, due, diagnosed, ne, root_region_id, cause in incidents
         if (entry := sets.get(i)) is not None  # an incident that hurt no (selected) circuit is not a fault
     )
+    if filters.region is None and filters.cause is None:  # no fault-level filter: every one kept
+        return {f.incident_id: f for f in faults}
     return {f.incident_id: f for f in faults if filters.keeps(f)}
 
 
@@ -357,7 +359,7 @@ def _earlier(rows: Iterable[Sequence[Any]], codes: dict[int, str]) -> dict[int, 
             circuits[incident_id].add(code)
             opened[incident_id] = at
     return {
-        i: FaultRow(i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, c, (), (), ())
+        i: FaultRow(i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, tuple(c), (), (), ())
         for i, c in circuits.items()
     }
 
