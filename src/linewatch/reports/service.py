@@ -158,9 +158,10 @@ def _stream(session: Session, query: Executable) -> Iterator[tuple[Any, ...]]:
 
 
 class _Ahead:
-    """Reads a report needs after its fault read. On PostgreSQL they run in order on a second
-    connection in a thread, started at once: the backend works on them while this thread goes
-    through the faults (decision 160). Elsewhere — SQLite, or a session bound to one connection
+    """A report's reads that need nothing from another. On PostgreSQL they run in order on a
+    second connection in a thread, started at once: that backend reads the month's impacts
+    while the session reads the incidents, and the rest while this thread goes through the
+    faults (decision 160). Elsewhere — SQLite, or a session bound to one connection
     (whose uncommitted rows a second connection would not see) — each runs when asked for, on
     the session's connection: SQLite's reads take the interpreter lock row by row, so a second
     thread would only take turns with this one. A report's reads never shared one snapshot (read
@@ -191,6 +192,14 @@ class _Ahead:
         if self._thread is None:
             return _run(self._session, self._reads[name]).all()
         return self._results[name].result()
+
+    def stream(self, name: str) -> Iterator[Sequence[Any]]:
+        """The rows one by one, read (or waited for) from the first one asked for: on SQLite
+        streamed from the cursor, never all held at once."""
+        if self._thread is None:
+            yield from _stream(self._session, self._reads[name])
+        else:
+            yield from self._results[name].result()
 
     def __enter__(self) -> _Ahead:
         return self
@@ -225,6 +234,32 @@ _UNREAL_INCIDENT = (
 )
 
 
+def _impacts_query(
+    filters: Filters, window: ColumnElement[bool], impact_window: ColumnElement[bool]
+) -> Executable:
+    """The impacts ``_faults`` reads, joined to their circuits (see there)."""
+    query = (
+        select(
+            ImpactRecord.incident_id,
+            epoch_seconds(ImpactRecord.since),
+            epoch_seconds(ImpactRecord.until),
+            ImpactRecord.impact,
+            Circuit.code,
+            Circuit.id,
+            Circuit.service_type,
+            Circuit.maintainer_id,
+            Circuit.customer_id,
+        )
+        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+        .where(_REAL, window, impact_window)
+    )
+    conditions = filters.circuit_conditions()
+    if conditions:  # the customer joined only when a filter asks about it
+        query = query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
+    return query
+
+
 def _faults(
     session: Session,
     names: _Names,
@@ -233,11 +268,14 @@ def _faults(
     impact_window: ColumnElement[bool],
     codes: dict[int, str] | None = None,
     downs: tuple[Period, list[DownRow]] | None = None,
+    impacts: Iterable[Sequence[Any]] | None = None,
 ) -> dict[int, FaultRow]:
     """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
     impacts are read (the repeat-fault window needs only circuits that failed in the period).
     ``codes``, when given, receives the code of each impacted circuit by id; ``downs``, when
-    given, receives the impacts read that are ``down`` intervals overlapping its period."""
+    given, receives the impacts read that are ``down`` intervals overlapping its period;
+    ``impacts``, when given, are ``_impacts_query``'s rows for the same windows, read elsewhere
+    (see ``_Ahead``)."""
     incidents = _run(
         session,
         select(
@@ -256,26 +294,8 @@ def _faults(
     region_of = names.regions
     # Faults whose root NE gives no region take the first impacted customer's (most have one).
     regionless = {row[0] for row in incidents if row[6] is None or not region_of.get(row[6])}
-    impacts_query = (
-        select(
-            ImpactRecord.incident_id,
-            epoch_seconds(ImpactRecord.since),
-            epoch_seconds(ImpactRecord.until),
-            ImpactRecord.impact,
-            Circuit.code,
-            Circuit.id,
-            Circuit.service_type,
-            Circuit.maintainer_id,
-            Circuit.customer_id,
-        )
-        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
-        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-        .where(_REAL, window, impact_window)
-    )
-    conditions = filters.circuit_conditions()
-    if conditions:  # the customer joined only when a filter asks about it
-        impacts_query = impacts_query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
-    impacts = _stream(session, impacts_query)  # each row freed once counted
+    if impacts is None:
+        impacts = _stream(session, _impacts_query(filters, window, impact_window))  # freed as counted
     teams, customer_of = names.teams, names.customers
     # Per incident: its circuits, service types, contractors and customers (one dict lookup a row).
     sets: dict[int, tuple[set[str], set[str], set[str], set[str]]] = {}
@@ -587,10 +607,16 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     before = and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.start)
     failed_before = ImpactRecord.circuit_id.in_(failed_in_period)
     dialect = session.get_bind().dialect.name
-    # Only the fault read (and the faults a filter adds) needs what an earlier read gave: every
-    # other read is known now, and may run while this thread works through the faults.
+    # Only the faults a filter adds need what an earlier read gave: every other read is known
+    # now, and may run while this thread reads the incidents and works through the faults.
     reads: dict[str, Executable] = {}
     repeat_window = filters.region is None and filters.cause is None
+    if repeat_window:
+        fault_window, impact_window = in_period, true()
+    else:  # the region or cause of earlier faults decides whether they count
+        fault_window = and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end)
+        impact_window = or_(in_period, failed_before)
+    reads["impacts"] = _impacts_query(filters, fault_window, impact_window)  # the first one needed
     if repeat_window:
         # The repeat-fault window only needs when each earlier fault hurt which of this period's
         # circuits. An impact starts after its incident opened, and one that started after the
@@ -605,16 +631,21 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
         if repeat_window:
             codes: dict[int, str] = {}
             downs: list[DownRow] = []  # those of the period's faults come with their impacts
-            faults = _faults(session, names, filters, in_period, true(), codes, (period, downs))
-            downs += [DownRow(*row) for row in ahead.rows("downs")]
-            faults.update(_earlier(ahead.rows("earlier"), codes))
-        else:  # the region or cause of earlier faults decides whether they count
             faults = _faults(
                 session,
                 names,
                 filters,
-                and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end),
-                or_(in_period, failed_before),
+                fault_window,
+                impact_window,
+                codes,
+                (period, downs),
+                ahead.stream("impacts"),
+            )
+            downs += [DownRow(*row) for row in ahead.rows("downs")]
+            faults.update(_earlier(ahead.rows("earlier"), codes))
+        else:
+            faults = _faults(
+                session, names, filters, fault_window, impact_window, impacts=ahead.stream("impacts")
             )
             downs = [DownRow(*row) for row in ahead.rows("downs")]
         tickets = _tickets(names, ahead.rows("tickets"), ahead.rows("breaches"), filters.any)
