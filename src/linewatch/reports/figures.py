@@ -11,9 +11,10 @@ Times are float Unix seconds (the database converts them: see ``db/epoch.py``).
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -44,10 +45,11 @@ class FaultRow:
     region: str  # region code of the root NE, else of the first impacted customer, else "unknown"
     cause: str  # cause of its first closed ticket ("unknown" until one is closed)
     ne: str  # root NE name ("unknown" when the root alarm matched no NE)
-    circuits: tuple[str, ...]  # impacted circuit codes (any impact kind), sorted
-    service_types: tuple[str, ...]  # distinct service types of those circuits, sorted
-    contractors: tuple[str, ...]  # distinct maintainers (代维) of those circuits, sorted
-    customers: tuple[str, ...]  # distinct customers of those circuits, sorted
+    # The four below in any order (tuples of distinct values): sorted only when a row is rendered.
+    circuits: Collection[str]  # impacted circuit codes (any impact kind)
+    service_types: Collection[str]  # distinct service types of those circuits
+    contractors: Collection[str]  # distinct maintainers (代维) of those circuits
+    customers: Collection[str]  # distinct customers of those circuits
 
 
 @dataclass(slots=True)  # not frozen: frozen construction costs 3× (decision 111)
@@ -149,8 +151,8 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
 class Report:
     """Figures, plus for each view (e.g. ``by_region``) and key (``GL``) the records behind it.
 
-    ``groups`` holds record ids (or small tuples); ``render`` turns one into a row dict. Views are
-    built on first use only."""
+    ``groups`` holds record ids (or small tuples) by key, in any key order; ``render`` turns one
+    into a row dict. Views are built on first use only, their keys sorted."""
 
     label: str
     figures: dict[str, object]
@@ -169,7 +171,8 @@ class Report:
         built = self._built.get(name)
         if built is None:
             to_row = self.render[name]
-            built = {key: [to_row(item) for item in items] for key, items in self.groups[name].items()}
+            keyed = sorted(self.groups[name].items())
+            built = {key: [to_row(item) for item in items] for key, items in keyed}
             self._built[name] = built
         return built
 
@@ -204,10 +207,10 @@ def _fault_dict(f: FaultRow) -> Row:
         "region": f.region,
         "cause": f.cause,
         "ne": f.ne,
-        "circuits": ", ".join(f.circuits),
-        "customers": ", ".join(f.customers),
-        "service_types": ", ".join(f.service_types),
-        "contractors": ", ".join(f.contractors),
+        "circuits": ", ".join(sorted(f.circuits)),
+        "customers": ", ".join(sorted(f.customers)),
+        "service_types": ", ".join(sorted(f.service_types)),
+        "contractors": ", ".join(sorted(f.contractors)),
         "minutes_to_recover": _minutes(f.opened, f.recovered),
         "diagnosis_due": iso(f.diagnosis_due),
         "diagnosis_at": iso(f.diagnosis_at),
@@ -233,8 +236,8 @@ def _counts(groups: dict[str, list[Any]]) -> dict[str, int]:
 
 
 def _top(groups: dict[str, list[Any]], n: int) -> list[dict[str, object]]:
-    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return [{"key": k, "faults": len(v)} for k, v in ranked[:n] if k != UNKNOWN or len(v)]
+    ranked = heapq.nsmallest(n, groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [{"key": k, "faults": len(v)} for k, v in ranked if k != UNKNOWN or len(v)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,10 +273,11 @@ def statistics(
     counted_ids = in_period  # the ids of ``counted``, in its order
 
     def fault_view(
-        name: str, keys: Iterable[str] | Iterable[tuple[str, ...]], many: bool = False
+        name: str, keys: Iterable[str] | Iterable[Collection[str]], many: bool = False, ordered: bool = True
     ) -> dict[str, list[int]]:
-        """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a tuple
-        of them each fault is counted under: none = "unknown")."""
+        """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a set of
+        them each fault is counted under: none = "unknown"). Keys sorted when ``ordered`` (their
+        counts are figures); the views sort them when built anyway."""
         view: dict[str, list[int]] = {}
         if many:
             for i, several in zip(counted_ids, keys, strict=True):
@@ -290,7 +294,7 @@ def statistics(
                     view[key] = [i]  # type: ignore[index]
                 else:
                     listed.append(i)
-        groups[name] = dict(sorted(view.items()))
+        groups[name] = dict(sorted(view.items())) if ordered else view
         render[name] = fault_row
         return groups[name]
 
@@ -306,8 +310,9 @@ def statistics(
         "by_service_type": _counts(fault_view("by_service_type", [f.service_types for f in counted], True)),
         "by_contractor": _counts(fault_view("by_contractor", [f.contractors for f in counted], True)),
     }
-    by_ne = fault_view("by_ne", [f.ne for f in counted])
-    by_customer = fault_view("by_customer", [f.customers for f in counted], True)
+    # Only their top N are figures: tens of thousands of keys left unsorted.
+    by_ne = fault_view("by_ne", [f.ne for f in counted], ordered=False)
+    by_customer = fault_view("by_customer", [f.customers for f in counted], True, ordered=False)
     groups["faults"] = {"all": in_period}
     render["faults"] = fault_row
 

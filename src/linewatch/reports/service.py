@@ -16,13 +16,26 @@ from __future__ import annotations
 import gc
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Executable, and_, func, or_, select, text, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Executable,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from linewatch.core.actor import Actor
@@ -130,14 +143,76 @@ class _Names:
         return cls(customers, teams, regions)
 
 
+def _stream(session: Session, query: Executable) -> Iterator[tuple[Any, ...]]:
+    """A big read's rows as the driver's tuples, fetched in batches: SQLAlchemy's per-row fetch
+    and ``Row`` are skipped (≈ 0.1 s of 240,000 rows a report; no column read this way needs a
+    result processor — numbers, text, ids)."""
+    result = _run(session, query)
+    cursor = result.cursor
+    assert cursor is not None
+    try:
+        while batch := cursor.fetchmany(_CHUNK):
+            yield from batch
+    finally:
+        result.close()
+
+
+class _Ahead:
+    """A report's reads that need nothing from another. On PostgreSQL they run in order on a
+    second connection in a thread, started at once: that backend reads the month's impacts
+    while the session reads the incidents, and the rest while this thread goes through the
+    faults (decision 160). Elsewhere — SQLite, or a session bound to one connection
+    (whose uncommitted rows a second connection would not see) — each runs when asked for, on
+    the session's connection: SQLite's reads take the interpreter lock row by row, so a second
+    thread would only take turns with this one. A report's reads never shared one snapshot (read
+    committed, or SQLite's autocommit reads), so the second connection changes nothing there."""
+
+    def __init__(self, session: Session, reads: dict[str, Executable]) -> None:
+        self._session = session
+        self._reads = reads
+        self._results: dict[str, Future[Sequence[Any]]] = {}
+        self._thread: threading.Thread | None = None
+        bind = session.get_bind()
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            self._results = {name: Future() for name in reads}
+            self._thread = threading.Thread(target=self._read, args=(bind,), name="report-reads", daemon=True)
+            self._thread.start()
+
+    def _read(self, engine: Engine) -> None:
+        try:
+            with engine.connect() as connection:
+                for name, query in self._reads.items():
+                    self._results[name].set_result(connection.execute(query).all())
+        except BaseException as exc:  # handed to whoever asks for the rows
+            for future in self._results.values():
+                if not future.done():
+                    future.set_exception(exc)
+
+    def rows(self, name: str) -> Sequence[Any]:
+        if self._thread is None:
+            return _run(self._session, self._reads[name]).all()
+        return self._results[name].result()
+
+    def stream(self, name: str) -> Iterator[Sequence[Any]]:
+        """The rows one by one, read (or waited for) from the first one asked for: on SQLite
+        streamed from the cursor, never all held at once."""
+        if self._thread is None:
+            yield from _stream(self._session, self._reads[name])
+        else:
+            yield from self._results[name].result()
+
+    def __enter__(self) -> _Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:  # its connection back in the pool before the report is out
+            self._thread.join()
+
+
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
     items = sorted(ids)
     for n in range(0, len(items), _CHUNK):
         yield items[n : n + _CHUNK]
-
-
-def _sorted(items: set[str]) -> tuple[str, ...]:
-    return tuple(items) if len(items) < 2 else tuple(sorted(items))
 
 
 # The first closed ticket's cause (回单原因) of each fault, looked up by ix_ticket_incident per
@@ -159,6 +234,32 @@ _UNREAL_INCIDENT = (
 )
 
 
+def _impacts_query(
+    filters: Filters, window: ColumnElement[bool], impact_window: ColumnElement[bool]
+) -> Executable:
+    """The impacts ``_faults`` reads, joined to their circuits (see there)."""
+    query = (
+        select(
+            ImpactRecord.incident_id,
+            epoch_seconds(ImpactRecord.since),
+            epoch_seconds(ImpactRecord.until),
+            ImpactRecord.impact,
+            Circuit.code,
+            Circuit.id,
+            Circuit.service_type,
+            Circuit.maintainer_id,
+            Circuit.customer_id,
+        )
+        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
+        .where(_REAL, window, impact_window)
+    )
+    conditions = filters.circuit_conditions()
+    if conditions:  # the customer joined only when a filter asks about it
+        query = query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
+    return query
+
+
 def _faults(
     session: Session,
     names: _Names,
@@ -167,11 +268,14 @@ def _faults(
     impact_window: ColumnElement[bool],
     codes: dict[int, str] | None = None,
     downs: tuple[Period, list[DownRow]] | None = None,
+    impacts: Iterable[Sequence[Any]] | None = None,
 ) -> dict[int, FaultRow]:
     """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
     impacts are read (the repeat-fault window needs only circuits that failed in the period).
     ``codes``, when given, receives the code of each impacted circuit by id; ``downs``, when
-    given, receives the impacts read that are ``down`` intervals overlapping its period."""
+    given, receives the impacts read that are ``down`` intervals overlapping its period;
+    ``impacts``, when given, are ``_impacts_query``'s rows for the same windows, read elsewhere
+    (see ``_Ahead``)."""
     incidents = _run(
         session,
         select(
@@ -190,26 +294,8 @@ def _faults(
     region_of = names.regions
     # Faults whose root NE gives no region take the first impacted customer's (most have one).
     regionless = {row[0] for row in incidents if row[6] is None or not region_of.get(row[6])}
-    impacts_query = (
-        select(
-            ImpactRecord.incident_id,
-            epoch_seconds(ImpactRecord.since),
-            epoch_seconds(ImpactRecord.until),
-            ImpactRecord.impact,
-            Circuit.code,
-            Circuit.id,
-            Circuit.service_type,
-            Circuit.maintainer_id,
-            Circuit.customer_id,
-        )
-        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
-        .join(Circuit, Circuit.id == ImpactRecord.circuit_id)
-        .where(_REAL, window, impact_window)
-    )
-    conditions = filters.circuit_conditions()
-    if conditions:  # the customer joined only when a filter asks about it
-        impacts_query = impacts_query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
-    impacts = _run(session, impacts_query)  # streamed: each row freed once counted
+    if impacts is None:
+        impacts = _stream(session, _impacts_query(filters, window, impact_window))  # freed as counted
     teams, customer_of = names.teams, names.customers
     # Per incident: its circuits, service types, contractors and customers (one dict lookup a row).
     sets: dict[int, tuple[set[str], set[str], set[str], set[str]]] = {}
@@ -258,38 +344,42 @@ def _faults(
             or first_region.get(i, (opened, UNKNOWN))[1],
             cause=cause or UNKNOWN,
             ne=ne or UNKNOWN,
-            circuits=_sorted(entry[0]),
-            service_types=_sorted(entry[1]),
-            contractors=_sorted(entry[2]),
-            customers=_sorted(entry[3]),
+            circuits=tuple(entry[0]),
+            service_types=tuple(entry[1]),
+            contractors=tuple(entry[2]),
+            customers=tuple(entry[3]),
         )
         for i, opened, recovered, due, diagnosed, ne, root_region_id, cause in incidents
         if (entry := sets.get(i)) is not None  # an incident that hurt no (selected) circuit is not a fault
     )
+    if filters.region is None and filters.cause is None:  # no fault-level filter: every one kept
+        return {f.incident_id: f for f in faults}
     return {f.incident_id: f for f in faults if filters.keeps(f)}
 
 
-def _earlier(session: Session, window: ColumnElement[bool], codes: dict[int, str]) -> dict[int, FaultRow]:
+def _earlier_query(window: ColumnElement[bool]) -> Executable:
+    """The impacts of the repeat-fault window's faults (see ``_earlier``)."""
+    return (
+        select(ImpactRecord.incident_id, epoch_seconds(IncidentRecord.opened_at), ImpactRecord.circuit_id)
+        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
+        .where(_REAL, window)
+    )
+
+
+def _earlier(rows: Iterable[Sequence[Any]], codes: dict[int, str]) -> dict[int, FaultRow]:
     """Faults of the repeat-fault window before the period that hurt one of ``codes``' circuits
     (the period's, already filtered): when they opened and which of those circuits they hurt,
     nothing else (they are never counted themselves). Read by incident over the window and
     matched here: no per-circuit lookups, no circuit join."""
     circuits: dict[int, set[str]] = defaultdict(set)
     opened: dict[int, float] = {}
-    for incident_id, at, circuit_id in _run(
-        session,
-        select(ImpactRecord.incident_id, epoch_seconds(IncidentRecord.opened_at), ImpactRecord.circuit_id)
-        .join(IncidentRecord, IncidentRecord.id == ImpactRecord.incident_id)
-        .where(_REAL, window),
-    ):
+    for incident_id, at, circuit_id in rows:
         code = codes.get(circuit_id)
         if code is not None:
             circuits[incident_id].add(code)
             opened[incident_id] = at
     return {
-        i: FaultRow(
-            i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, tuple(sorted(c)), (), (), ()
-        )
+        i: FaultRow(i, opened[i], None, opened[i], None, UNKNOWN, UNKNOWN, UNKNOWN, tuple(c), (), (), ())
         for i, c in circuits.items()
     }
 
@@ -304,15 +394,15 @@ SPAN = {  # interval length > :days, spelled as the expression index is (migrati
 }
 
 
-def _downs(session: Session, period: Period, filters: Filters, outside_only: bool = False) -> list[DownRow]:
-    """Every ``down`` interval overlapping the period: those that started in it or up to
-    ``_CARRY_DAYS`` before it, then the longer ones still running at its start (ongoing, or
-    ended after it) — two bounded index ranges instead of every interval ended since. With
+def _downs_query(dialect: str, period: Period, filters: Filters, outside_only: bool = False) -> Executable:
+    """Every ``down`` interval overlapping the period (rows of ``DownRow``'s fields): those that
+    started in it or up to ``_CARRY_DAYS`` before it, then the longer ones still running at its
+    start (ongoing, or ended after it) — two bounded index ranges instead of every interval ended since. With
     ``outside_only``, only those of incidents opened outside the period (the others came with
     the period's faults: see ``_faults``)."""
     reach = datetime.fromtimestamp(period.start_s - _CARRY_DAYS * 86400, period.start.tzinfo)
     running = or_(ImpactRecord.until.is_(None), ImpactRecord.until > period.start)
-    long_ = text(SPAN[session.get_bind().dialect.name]).bindparams(span_days=_CARRY_DAYS)
+    long_ = text(SPAN[dialect]).bindparams(span_days=_CARRY_DAYS)
     down = ImpactRecord.impact == "down"
     parts = [
         and_(down, ImpactRecord.since >= reach, ImpactRecord.since < period.end, running),
@@ -345,7 +435,7 @@ def _downs(session: Session, period: Period, filters: Filters, outside_only: boo
         if conditions:  # the customer only when a filter asks about it
             query = query.join(Customer, Customer.id == Circuit.customer_id).where(*conditions)
         queries.append(query)
-    return [DownRow(i, code, s, u) for i, code, s, u in _run(session, union_all(*queries))]
+    return union_all(*queries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,10 +448,8 @@ class _TicketFacts:
     team_id: int | None
 
 
-def _tickets(
-    session: Session, names: _Names, period: Period, facts: bool
-) -> list[tuple[TicketRow, _TicketFacts | None]]:
-    """The period's tickets; with ``facts``, what a filter matches them on (else None)."""
+def _tickets_query(period: Period) -> Executable:
+    """The period's tickets (see ``_tickets``)."""
     scope = and_(
         Ticket.created_at >= period.start,
         Ticket.created_at < period.end,
@@ -369,23 +457,20 @@ def _tickets(
         or_(Ticket.incident_id.is_(None), _UNREAL_INCIDENT.is_(False)),
     )
     milestones = [epoch_seconds(getattr(Ticket, column)) for column in MILESTONE_AT.values()]
-    rows = _run(
-        session,
-        select(
-            Ticket.id,
-            Ticket.incident_id,
-            epoch_seconds(Ticket.created_at),
-            Ticket.assignee_id,
-            Ticket.cause,
-            Ticket.customer_id,
-            *milestones,
-        ).where(scope),
-    ).all()
-    teams, customer_of = names.teams, names.customers
-    nobody: tuple[None, None, None] = (None, None, None)
-    breached: dict[int, set[str]] = defaultdict(set)
-    for ticket_id, data in _run(
-        session,
+    return select(
+        Ticket.id,
+        Ticket.incident_id,
+        epoch_seconds(Ticket.created_at),
+        Ticket.assignee_id,
+        Ticket.cause,
+        Ticket.customer_id,
+        *milestones,
+    ).where(scope)
+
+
+def _breaches_query(period: Period) -> Executable:
+    """The breach events of the period's tickets: (ticket id, event data)."""
+    return (
         select(TicketEvent.ticket_id, TicketEvent.data)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         # coalesce(): read the period's tickets' events by ticket (ix_ticket_event_ticket), not
@@ -395,8 +480,19 @@ def _tickets(
             Ticket.created_at >= period.start,
             Ticket.created_at < period.end,
             func.coalesce(TicketEvent.type, "") == "breach",
-        ),
-    ):
+        )
+    )
+
+
+def _tickets(
+    names: _Names, rows: Iterable[Sequence[Any]], breaches: Iterable[Sequence[Any]], facts: bool
+) -> list[tuple[TicketRow, _TicketFacts | None]]:
+    """The period's tickets from ``_tickets_query`` and ``_breaches_query``'s rows; with
+    ``facts``, what a filter matches them on (else None)."""
+    teams, customer_of = names.teams, names.customers
+    nobody: tuple[None, None, None] = (None, None, None)
+    breached: dict[int, set[str]] = defaultdict(set)
+    for ticket_id, data in breaches:
         if data and data.get("deadline"):
             breached[ticket_id].add(data["deadline"])
     none: frozenset[str] = frozenset()
@@ -443,7 +539,8 @@ def _ticket_kept(t: TicketRow, facts: _TicketFacts, filters: Filters, faults: di
     return all(want is None or want == have for want, have in wanted)
 
 
-def _in_service(session: Session, filters: Filters) -> int:
+def _in_service_query(filters: Filters) -> Executable:
+    """The count of circuits in service that ``filters`` select."""
     query = (
         select(func.count())
         .select_from(Circuit)
@@ -452,7 +549,7 @@ def _in_service(session: Session, filters: Filters) -> int:
     )
     if filters.region is not None:
         query = query.where(Customer.region_id.in_(select(Region.id).where(Region.code == filters.region)))
-    return session.scalar(query) or 0
+    return query
 
 
 _gc_lock = threading.Lock()
@@ -509,26 +606,50 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
     in_period = and_(IncidentRecord.opened_at >= period.start, IncidentRecord.opened_at < period.end)
     before = and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.start)
     failed_before = ImpactRecord.circuit_id.in_(failed_in_period)
-    if filters.region is None and filters.cause is None:
-        # The repeat-fault window only needs when each earlier fault hurt which of this period's circuits.
-        codes: dict[int, str] = {}
-        downs: list[DownRow] = []  # those of the period's faults come with their impacts
-        faults = _faults(session, names, filters, in_period, true(), codes, (period, downs))
-        downs += _downs(session, period, filters, outside_only=True)
-        # An impact starts after its incident opened, and one that started after the period
-        # cannot make a fault in it a repeat.
-        bounded = and_(ImpactRecord.since >= since, ImpactRecord.since < period.end)
-        faults.update(_earlier(session, and_(before, bounded), codes))
+    dialect = session.get_bind().dialect.name
+    # Only the faults a filter adds need what an earlier read gave: every other read is known
+    # now, and may run while this thread reads the incidents and works through the faults.
+    reads: dict[str, Executable] = {}
+    repeat_window = filters.region is None and filters.cause is None
+    if repeat_window:
+        fault_window, impact_window = in_period, true()
     else:  # the region or cause of earlier faults decides whether they count
-        faults = _faults(
-            session,
-            names,
-            filters,
-            and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end),
-            or_(in_period, failed_before),
-        )
-        downs = _downs(session, period, filters)
-    tickets = _tickets(session, names, period, filters.any)
+        fault_window = and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end)
+        impact_window = or_(in_period, failed_before)
+    reads["impacts"] = _impacts_query(filters, fault_window, impact_window)  # the first one needed
+    if repeat_window:
+        # The repeat-fault window only needs when each earlier fault hurt which of this period's
+        # circuits. An impact starts after its incident opened, and one that started after the
+        # period cannot make a fault in it a repeat.
+        bounded = and_(ImpactRecord.since >= since, ImpactRecord.since < period.end)
+        reads["earlier"] = _earlier_query(and_(before, bounded))
+    reads["downs"] = _downs_query(dialect, period, filters, outside_only=repeat_window)
+    reads["tickets"] = _tickets_query(period)
+    reads["breaches"] = _breaches_query(period)
+    reads["in_service"] = _in_service_query(filters)
+    with _Ahead(session, reads) as ahead:
+        if repeat_window:
+            codes: dict[int, str] = {}
+            downs: list[DownRow] = []  # those of the period's faults come with their impacts
+            faults = _faults(
+                session,
+                names,
+                filters,
+                fault_window,
+                impact_window,
+                codes,
+                (period, downs),
+                ahead.stream("impacts"),
+            )
+            downs += [DownRow(*row) for row in ahead.rows("downs")]
+            faults.update(_earlier(ahead.rows("earlier"), codes))
+        else:
+            faults = _faults(
+                session, names, filters, fault_window, impact_window, impacts=ahead.stream("impacts")
+            )
+            downs = [DownRow(*row) for row in ahead.rows("downs")]
+        tickets = _tickets(names, ahead.rows("tickets"), ahead.rows("breaches"), filters.any)
+        in_service: int = ahead.rows("in_service")[0][0] or 0
     if filters.any:
         # Down intervals and tickets of faults opened before the window: load those faults too,
         # so the fault-level filters can be applied to them.
@@ -542,7 +663,7 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
         list(faults.values()),
         downs,
         [t for t, facts in tickets if facts is None or _ticket_kept(t, facts, filters, faults)],
-        _in_service(session, filters),
+        in_service,
         rules,
     )
 
