@@ -6,7 +6,7 @@ union would show here as an impact that a full recompute would not give."""
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +19,7 @@ from linewatch.db.batch import Batch
 from linewatch.incidents.choices import ImpactKind
 from linewatch.incidents.engine import IncidentBook
 from linewatch.incidents.rules import circuit_impact, more_urgent, window_level
+from linewatch.inventory.index import ImpactIndex
 from tests.conftest import FIXTURES
 
 with (FIXTURES / "inventory" / "small" / "routes.csv").open(encoding="utf-8", newline="") as handle:
@@ -30,29 +31,39 @@ event = st.tuples(st.sampled_from(PORTS), st.sampled_from(TYPES), st.booleans())
 rounds = st.lists(st.lists(event, min_size=1, max_size=6), min_size=1, max_size=8)
 
 
+Round = list[tuple[tuple[str, str], str, bool]]
+
+
+def _apply(
+    alarms: AlarmBook, incidents: IncidentBook, index: ImpactIndex, batch: Round, at: datetime
+) -> None:
+    """One round of (port, type, clear?) events through both books, as the pipeline applies it."""
+    events = [
+        AlarmEvent(
+            source="prop",
+            ne=ne,
+            object=port,
+            type=kind,
+            severity="cleared" if clear else "critical",
+            event_time=at,
+        )
+        for (ne, port), kind, clear in batch
+    ]
+    _, changes = alarms.apply([("http", e) for e in events], at, index, Batch())
+    incidents.apply(changes, index, at, Batch())
+
+
 def test_incremental_impacts_equal_a_full_recompute(small: Context) -> None:
     index, policy, start = small.index, small.policy, small.clock.now()
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(rounds)
-    def check(stream: list[list[tuple[tuple[str, str], str, bool]]]) -> None:
+    def check(stream: list[Round]) -> None:
         alarms = AlarmBook(policy.alarms)
         incidents = IncidentBook(policy, alarms)
         for n, batch in enumerate(stream):
             at = start + timedelta(seconds=n)
-            events = [
-                AlarmEvent(
-                    source="prop",
-                    ne=ne,
-                    object=port,
-                    type=kind,
-                    severity="cleared" if clear else "critical",
-                    event_time=at,
-                )
-                for (ne, port), kind, clear in batch
-            ]
-            _, changes = alarms.apply([("http", e) for e in events], at, index, Batch())
-            incidents.apply(changes, index, at, Batch())
+            _apply(alarms, incidents, index, batch, at)
             for incident in incidents.open.values():
                 if not incident.rooted:  # the consequents' confirmation is recomputed every time
                     continue
@@ -84,24 +95,12 @@ def test_levels_equal_a_full_re_level(small: Context) -> None:
 
     @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(rounds)
-    def check(stream: list[list[tuple[tuple[str, str], str, bool]]]) -> None:
+    def check(stream: list[Round]) -> None:
         alarms = AlarmBook(policy.alarms)
         incidents = IncidentBook(policy, alarms)
         for n, batch in enumerate(stream):
             at = start + timedelta(seconds=20 * n)  # a long stream spans more than one window
-            events = [
-                AlarmEvent(
-                    source="prop",
-                    ne=ne,
-                    object=port,
-                    type=kind,
-                    severity="cleared" if clear else "critical",
-                    event_time=at,
-                )
-                for (ne, port), kind, clear in batch
-            ]
-            _, changes = alarms.apply([("http", e) for e in events], at, index, Batch())
-            incidents.apply(changes, index, at, Batch())
+            _apply(alarms, incidents, index, batch, at)
             downs = [  # (since, customer, access, incident) of every key customer's circuit down
                 (impact.since, info.customer_id, info.access.upper(), incident.id)
                 for incident in incidents.open.values()
