@@ -28,8 +28,8 @@ from linewatch.tickets import service as tickets
 
 log = logging.getLogger("linewatch.downstream")
 # A later stage's reaction to incident changes, in downstream's transaction; it may leave steps of
-# its work for further transactions of their own (each step may leave more).
-Step = Callable[[Session], list["Step"]]
+# its work, each for a further transaction of its own.
+Step = Callable[[Session], None]
 Hook = Callable[[Session, list[IncidentChange]], list[Step] | None]
 CHUNK = 10  # incidents dispatched or recovered per transaction, at most
 STOP_WAIT_SECONDS = 30  # a safety net: a stop waits one transaction (well under a second)
@@ -174,10 +174,11 @@ class Downstream:
                     later += hook(session, part) or []
             # what a hook left for further transactions (a huge incident's thousands of customers),
             # a transaction each; on a stop the rest is left to the next start's reconcile
-            while later and not self.stopping.is_set():
-                step = later.pop(0)
+            for step in later:
+                if self.stopping.is_set():
+                    break
                 with self.lock, self.db.unit_of_work() as session:
-                    later += step(session)
+                    step(session)
 
     def _work(self, dispatch: list[int], recover: list[int]) -> None:
         # In chunks, each its own transaction, paced: a storm's round of hundreds of incidents must

@@ -223,37 +223,33 @@ def _raise_red(session: Session, policy: Policy, tz: ZoneInfo, now: datetime, hi
 # A huge incident's customers are warned this many to a transaction: a fibre cut at scale 100 hurts
 # 26,000, ≈ 3 s of one transaction holding the write lock that the pipeline's commits wait for.
 RED_PER_TRANSACTION = 1_000
-Step = Callable[[Session], list["Step"]]  # downstream.Step: more work in a transaction of its own
 
 
 def on_incident_changes(
     policy: Policy, tz: ZoneInfo, per_transaction: int = RED_PER_TRANSACTION
-) -> Callable[[Session, list[Any]], list[Step]]:
+) -> Callable[[Session, list[Any]], list[Callable[[Session], None]]]:
     """Real-time red: an urgent (紧急) incident opening on — or rising to urgent on — a customer.
     The first ``per_transaction`` customers are warned in downstream's transaction, the rest in
     steps of as many each (a stop between them leaves them to the reconcile at start)."""
 
-    def hook(session: Session, changes: list[Any]) -> list[Step]:
+    def hook(session: Session, changes: list[Any]) -> list[Callable[[Session], None]]:
         urgent = sorted(
             {c.incident_id for c in changes if c.level == "urgent" and c.kind in ("opened", "level_changed")}
         )
         hit = _urgent_hits(session, urgent) if urgent else {}
         if not hit:
             return []
-        return _raise_red_in_parts(session, policy, tz, max(c.at for c in changes), hit, per_transaction)
+        now, customers = max(c.at for c in changes), sorted(hit)
+        parts_of_hit = [
+            {c: hit[c] for c in customers[start : start + per_transaction]}
+            for start in range(0, len(customers), per_transaction)
+        ]
+        _raise_red(session, policy, tz, now, parts_of_hit[0])
+        return [
+            lambda later, part=part: _raise_red(later, policy, tz, now, part) for part in parts_of_hit[1:]
+        ]
 
     return hook
-
-
-def _raise_red_in_parts(
-    session: Session, policy: Policy, tz: ZoneInfo, now: datetime, hit: UrgentHits, size: int
-) -> list[Step]:
-    customers = sorted(hit)
-    _raise_red(session, policy, tz, now, {c: hit[c] for c in customers[:size]})
-    rest = {c: hit[c] for c in customers[size:]}
-    if not rest:
-        return []
-    return [lambda later: _raise_red_in_parts(later, policy, tz, now, rest, size)]
 
 
 def _red_until(session: Session, customer_ids: list[int]) -> dict[int, datetime]:
