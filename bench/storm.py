@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from common import (
+    TOKEN,
     build_network,
     cpu_seconds,
     figure,
@@ -85,6 +86,29 @@ def run_clients(port: int, batches: list[list[dict]], clients: int) -> tuple[flo
     return time.perf_counter() - started, latencies, accepted[0]
 
 
+def dispatch_backlog(port: int) -> int:
+    """Incident changes still waiting for dispatch (``/metrics``)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    text = conn.getresponse().read().decode()
+    conn.close()
+    for line in text.splitlines():
+        if line.startswith('linewatch_queue_depth{queue="downstream"}'):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
+
+
+def dispatch_catch_up(port: int) -> str:
+    """Ingest goes first in a storm, dispatch catches up after: how far behind it was, and for how
+    long after the last answer (polled every 0.2 s; a measurement, not a test)."""
+    left = dispatch_backlog(port)
+    started = time.perf_counter()
+    while dispatch_backlog(port) > 0 and time.perf_counter() - started < 600:
+        time.sleep(0.2)
+    took = time.perf_counter() - started
+    return f"dispatch backlog at the last answer {left:,}, caught up {took:.1f} s later"
+
+
 def ms(values: dict[str, float]) -> str:
     return ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in values.items())
 
@@ -95,7 +119,8 @@ def scenario_batch(port: int, ports: list[tuple[str, str]], total: int, clients:
     figure(f"batch ingest, batches of 1,000 ({LABEL})", accepted / wall, "alarms/s", 20_000)
     print(
         f"batch:  {accepted:,} alarms in {wall:.2f} s = {accepted / wall:,.0f} alarms/s "
-        f"(batches of 1,000, {clients} clients; per batch {ms(percentiles(latencies))})"
+        f"(batches of 1,000, {clients} clients; per batch {ms(percentiles(latencies))}); "
+        f"{dispatch_catch_up(port)}"
     )
 
 
@@ -112,7 +137,7 @@ def scenario_single(port: int, ports: list[tuple[str, str]], total: int) -> None
     )
     print(
         f"single: {accepted:,} requests in {wall:.2f} s = {accepted / wall:,.0f} alarms/s "
-        f"(16 clients; {ms(percentiles(latencies))})"
+        f"(16 clients; {ms(percentiles(latencies))}); {dispatch_catch_up(port)}"
     )
 
 

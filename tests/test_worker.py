@@ -148,8 +148,7 @@ def test_a_killed_worker_process_is_restarted_and_dispatch_goes_on(served) -> No
         assert client.get("/readyz").json()["checks"]["worker"] == "ok"
         assert client.post("/api/v1/alarms", json=_fault(0)).status_code == 202
         wait_until(lambda: _tickets(db) >= 1, 60, "the worker process to dispatch the first fault")
-        child = int(subprocess.check_output(["pgrep", "-P", str(server.proc.pid)]).split()[0])
-        os.kill(child, signal.SIGKILL)
+        os.kill(_child(server, "linewatch.cli worker"), signal.SIGKILL)
         wait_until(
             lambda: "restarting it" in server.log.read_text(), 60, "the parent to notice the dead worker"
         )
@@ -172,12 +171,21 @@ def test_the_worker_process_stops_with_its_parent_even_after_sigkill(tmp_path: P
     prepare(url)
     server = Server(url, tmp_path, env={"LINEWATCH_WORKER_PROCESS": "1"})
     server.start()
-    child = int(subprocess.check_output(["pgrep", "-P", str(server.proc.pid)]).split()[0])
+    worker = _child(server, "linewatch.cli worker")
     server.kill()
-    wait_until(
-        lambda: not Path(f"/proc/{child}").exists() or _zombie(child), 60, "the orphaned worker to stop"
-    )
+    wait_until(lambda: _gone(worker), 60, "the orphaned worker to stop")
     assert "worker process stopped" in server.log.read_text()
+
+
+def _child(server: Server, command: str) -> int:
+    """The server's child process running ``command``."""
+    found = subprocess.check_output(["pgrep", "-P", str(server.proc.pid), "-f", command]).split()
+    assert len(found) == 1, found
+    return int(found[0])
+
+
+def _gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or _zombie(pid)
 
 
 def _zombie(pid: int) -> bool:

@@ -69,9 +69,19 @@ def serve(
             help="dispatch, timers, notifications in a child process; env LINEWATCH_WORKER_PROCESS",
         ),
     ] = None,
+    store_process: Annotated[
+        bool | None,
+        typer.Option(
+            "--store-process/--no-store-process",
+            help="the pipeline's rounds written by a child process (default on); env LINEWATCH_STORE_PROCESS",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the API, the web UI and every listener; with --worker-process (or
     LINEWATCH_WORKER_PROCESS=1) dispatch, timers and notifications in a child process."""
+    if store_process is None and "LINEWATCH_STORE_PROCESS" not in os.environ:
+        store_process = True  # on for the server; contexts built in-process (tests, tools) keep it off
     settings = _settings(
         host=host,
         port=port,
@@ -80,6 +90,7 @@ def serve(
         snmp_port=snmp_port,
         syslog_port=syslog_port,
         worker_process=worker_process,
+        store_process=store_process,
         tune_gc=True,
     )
     _run(settings)
@@ -147,7 +158,7 @@ def demo(
     db_path = workdir / "demo.db"
     counts = generate(csv_dir, scale=scale, seed=seed)
     typer.echo("generated " + ", ".join(f"{n} {name}" for name, n in counts.items()) + f" in {csv_dir}")
-    settings = _settings(db=f"sqlite:///{db_path}", port=port, host=host, tune_gc=True)
+    settings = _settings(db=f"sqlite:///{db_path}", port=port, host=host, tune_gc=True, store_process=True)
     ctx = build_context(settings)  # type: ignore[arg-type]
     report = _import(ctx, csv_dir, dry_run=False)
     if not report.ok:

@@ -21,6 +21,7 @@ from linewatch.cutovers.windows import PlannedWindows
 from linewatch.db import timers
 from linewatch.db.engine import Database
 from linewatch.db.migrate import upgrade
+from linewatch.db.store import StoreProcess
 from linewatch.downstream import Downstream, Ticker
 from linewatch.incidents.engine import IncidentChange
 from linewatch.ingest.base import PipelineSink
@@ -62,7 +63,11 @@ class Context:
     worker: WorkerProcess | None = None  # `serve --worker-process`: downstream and notify run there
 
     def __post_init__(self) -> None:
-        self.pipeline = Pipeline(self.db, self.clock, self.policy, self.bus, lambda: self.index)
+        store = None
+        # not beside the worker process: three processes on two cores were slower (decision 180)
+        if self.settings.store_process and not self.settings.worker_process and not self.db.in_memory:
+            store = StoreProcess(self.db.url, self.settings.db_timeout)
+        self.pipeline = Pipeline(self.db, self.clock, self.policy, self.bus, lambda: self.index, store)
         self.sink = PipelineSink(self.pipeline.submit, self.dead_letter)
         self.downstream = Downstream(self.db, Env(self.clock, self.policy))
         channels, link_base = load_channels(self.settings.notify, self.clock)

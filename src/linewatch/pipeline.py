@@ -35,8 +35,9 @@ from linewatch.core.bus import EventBus
 from linewatch.core.clock import Clock
 from linewatch.core.errors import LinewatchError
 from linewatch.core.policy import Policy
-from linewatch.db.batch import Batch
-from linewatch.db.engine import Database
+from linewatch.db.batch import Batch, Plan, run_plan
+from linewatch.db.engine import Database, is_busy
+from linewatch.db.store import StoreFailed, StoreProcess
 from linewatch.incidents.engine import IncidentBook, IncidentChange
 from linewatch.inventory.index import ImpactIndex
 
@@ -55,11 +56,6 @@ class StoredAlarms:
 
     alarm_ids: list[int]
     incident_ids: list[int]
-
-
-def _is_busy(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return "locked" in text or "busy" in text
 
 
 class Unavailable(LinewatchError):
@@ -120,9 +116,16 @@ class RateMeter:
 
 class Pipeline:
     def __init__(
-        self, db: Database, clock: Clock, policy: Policy, bus: EventBus, index: Callable[[], ImpactIndex]
+        self,
+        db: Database,
+        clock: Clock,
+        policy: Policy,
+        bus: EventBus,
+        index: Callable[[], ImpactIndex],
+        store: StoreProcess | None = None,
     ) -> None:
         self.db, self.clock, self.policy, self.bus, self.index = db, clock, policy, bus, index
+        self.store = store  # rounds written by a process of their own (db/store.py), or here
         self.alarms = AlarmBook(policy.alarms)
         self.incidents = IncidentBook(policy, self.alarms)
         self.jobs: queue.Queue[_Job | None] = queue.Queue()
@@ -146,6 +149,8 @@ class Pipeline:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self._load()
+        if self.store is not None:
+            self.store.start()
         self.thread = threading.Thread(target=self._run, name="pipeline-writer", daemon=True)
         self.thread.start()
 
@@ -155,6 +160,8 @@ class Pipeline:
             self.jobs.put(None)
             self.thread.join(timeout=30)
             self.thread = None
+        if self.store is not None:
+            self.store.stop()
 
     def _load(self) -> None:
         with self.db.reading() as session:
@@ -320,15 +327,16 @@ class Pipeline:
             self._fail(done.jobs, RuntimeError("an earlier round failed"))
             return
         try:
+            plan = done.batch.plan(self.db.write_engine.dialect)
             for attempt in range(1, BUSY_ATTEMPTS + 1):
                 try:
-                    with self.db.hot_transaction() as connection:
-                        done.batch.flush(connection)
+                    self._write(plan)
                     break
-                except OperationalError as exc:
+                except (OperationalError, StoreFailed) as exc:
                     # another writer held the lock past the busy timeout (a long dispatch round on a
                     # loaded machine): the round is intact and the books agree with it, so wait again
-                    if attempt == BUSY_ATTEMPTS or not _is_busy(exc):
+                    busy = exc.busy if isinstance(exc, StoreFailed) else is_busy(exc)
+                    if attempt == BUSY_ATTEMPTS or not busy:
                         raise
                     log.warning("database busy; round of %d jobs retried (%d)", len(done.jobs), attempt)
         except Exception as exc:  # any storage failure: answer 503, rebuild state, go on
@@ -352,6 +360,14 @@ class Pipeline:
         if done.incident_changes:
             self.bus.publish(INCIDENTS_CHANGED, done.incident_changes)
         _answer(jobs, done.results)
+
+    def _write(self, plan: Plan) -> None:
+        """One transaction: in the store process, or on the committer's kept connection."""
+        if self.store is not None:
+            self.store.write(plan)
+            return
+        with self.db.hot_transaction() as connection:
+            run_plan(connection, plan)
 
     def _fail(self, jobs: list[_Job], exc: Exception) -> None:
         self.stats["failures"] += 1

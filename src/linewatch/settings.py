@@ -33,4 +33,6 @@ class Settings(BaseSettings):
     db_timeout: float = 10.0
     # `serve`: dispatch, timers and notifications in a child process (worker.py), off the ingest core
     worker_process: bool = False
+    # `serve`: the pipeline's rounds written by a child process (db/store.py), off the books' interpreter
+    store_process: bool = False
     log_format: str = "text"  # "json": one JSON object per line (request and alarm ids, no secrets)

@@ -134,7 +134,10 @@ def test_what_queues_while_a_round_is_written_goes_in_one_round(small: Context, 
     release = _hold_writes(small)
     try:
         answers = [small.pipeline.enqueue("http", [events[0]])]
-        _until(lambda: small.pipeline.queue_depth == 0)  # round 1: the committer waits with it
+        # round 1 taken by the committer, which waits with it (taken, not yet done): while it sat in
+        # the rounds queue, every event below would have found it full and queued behind it
+        rounds = small.pipeline.rounds
+        _until(lambda: rounds.unfinished_tasks == 1 and rounds.qsize() == 0)
         for event in events[1:]:  # one at a time, each taken into a round if the writer would
             answers.append(small.pipeline.enqueue("http", [event]))
             _until(lambda: small.pipeline.queue_depth == 0 or small.pipeline.rounds.full())

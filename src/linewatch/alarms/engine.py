@@ -310,7 +310,9 @@ class AlarmBook:
     def _count_raise(self, key: str, at: datetime) -> bool:
         """Flapping (DOMAIN 3.3): more than ``count`` raises of one alarm within ``window_minutes``."""
         window = timedelta(minutes=self.policy.flapping.window_minutes)
-        history = self.raises.setdefault(key, deque())
+        history = self.raises.get(key)
+        if history is None:  # not setdefault: that made a deque for every raise
+            history = self.raises[key] = deque()
         history.append(at)
         while history and at - history[0] > window:
             history.popleft()

@@ -15,13 +15,16 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, bindparam, insert, update
+from sqlalchemy import JSON, Connection, Dialect, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from linewatch.db.base import UtcDateTime
 
 CHUNK = 5000
 Converter = Callable[[Any], Any]
+# ("many", sql, parameter rows) for executemany, ("copy", COPY statement, value rows) on PostgreSQL
+Operation = tuple[str, str, list[Any]]
+Plan = list[Operation]
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -48,8 +51,7 @@ def _converter(column_type: Any, dialect: str) -> Converter | None:
 class _Compiled:
     """A statement compiled once for a dialect, with the order and converters of its parameters."""
 
-    def __init__(self, statement: Any, connection: Connection, sources: dict[str, Any]) -> None:
-        dialect = connection.dialect
+    def __init__(self, statement: Any, dialect: Dialect, sources: dict[str, Any]) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         self.positional = dialect.paramstyle in ("qmark", "format", "numeric")
@@ -113,8 +115,22 @@ class Batch:
     def flush(self, target: Session | Connection) -> None:
         """Deletes, inserts (in the order tables were first used), then updates; the caller commits."""
         connection = target.connection() if isinstance(target, Session) else target
+        run_plan(connection, self.plan(connection.dialect))
+
+    def plan(self, dialect: Dialect) -> Plan:
+        """The batch as statements with their parameters, ready for the driver: picklable, so that
+        another process can write it (``db/store.py``). Empties the batch."""
+        plan: Plan = []
         for table, column, value in self.deletes:
-            connection.execute(table.delete().where(table.c[column] == value))
+            compiled = self._compile(
+                ("delete", table.name, column, dialect.name),
+                lambda table=table, column=column: (
+                    table.delete().where(table.c[column] == bindparam("value")),
+                    {"value": table.c[column].type},
+                ),
+                dialect,
+            )
+            plan.append(("many", compiled.sql, compiled.params([{"value": value}])))
         for table, rows in self.inserts.items():
             pending = self.updates.get(table, {})
             shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -124,19 +140,18 @@ class Batch:
                     row.update(extra)
                 shapes[tuple(row)].append(row)
             for columns, shaped in shapes.items():
-                if connection.dialect.name == "postgresql":
-                    self._copy(connection, table, columns, shaped)
+                if dialect.name == "postgresql":
+                    plan.append(_copy(table, columns, shaped))
                     continue
-                key = ("insert", table.name, columns, connection.dialect.name)
                 compiled = self._compile(
-                    key,
+                    ("insert", table.name, columns, dialect.name),
                     lambda table=table, columns=columns: (
                         insert(table).values({c: bindparam(c) for c in columns}),
                         {c: table.c[c].type for c in columns},
                     ),
-                    connection,
+                    dialect,
                 )
-                self._execute(connection, compiled, shaped)
+                plan.append(("many", compiled.sql, compiled.params(shaped)))
         for table, by_id in self.updates.items():
             shapes = defaultdict(list)
             for row_id, fields in by_id.items():
@@ -144,53 +159,63 @@ class Batch:
                     {"_id": row_id, **{f"v_{k}": v for k, v in fields.items()}}
                 )
             for columns, shaped in shapes.items():
-                key = ("update", table.name, columns, connection.dialect.name)
                 compiled = self._compile(
-                    key,
+                    ("update", table.name, columns, dialect.name),
                     lambda table=table, columns=columns: (
                         update(table)
                         .where(table.c.id == bindparam("_id"))
                         .values({c: bindparam(f"v_{c}") for c in columns}),
                         {f"v_{c}": table.c[c].type for c in columns},
                     ),
-                    connection,
+                    dialect,
                 )
-                self._execute(connection, compiled, shaped)
+                plan.append(("many", compiled.sql, compiled.params(shaped)))
         self.inserts.clear()
         self.updates.clear()
         self.deletes.clear()
+        return plan
 
     def _compile(
-        self, key: tuple[Any, ...], build: Callable[[], tuple[Any, dict[str, Any]]], connection: Connection
+        self, key: tuple[Any, ...], build: Callable[[], tuple[Any, dict[str, Any]]], dialect: Dialect
     ) -> _Compiled:
         """``build`` gives the statement and its parameters' column types, on the first use only."""
         compiled = self._cache.get(key)
         if compiled is None:
             statement, sources = build()
-            compiled = self._cache[key] = _Compiled(statement, connection, sources)
+            compiled = self._cache[key] = _Compiled(statement, dialect, sources)
         return compiled
 
-    @staticmethod
-    def _copy(
-        connection: Connection, table: Table, columns: tuple[str, ...], rows: list[dict[str, Any]]
-    ) -> None:
-        """PostgreSQL: COPY is several times faster than INSERT for a batch."""
-        json_columns = [c for c in columns if isinstance(table.c[c].type, JSON)]
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        names = ", ".join(f'"{c}"' for c in columns)
-        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                if json_columns:
-                    row = {**row, **{c: None if row[c] is None else json.dumps(row[c]) for c in json_columns}}
-                copy.write_row(tuple(row[c] for c in columns))
 
-    @staticmethod
-    def _execute(connection: Connection, compiled: _Compiled, rows: list[dict[str, Any]]) -> None:
-        # the driver's own cursor, inside the connection's transaction: SQLAlchemy's statement
-        # machinery cost more than a small round's executemany itself
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            for start in range(0, len(rows), CHUNK):
-                cursor.executemany(compiled.sql, compiled.params(rows[start : start + CHUNK]))
-        finally:
-            cursor.close()
+def _copy(table: Table, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Operation:
+    """PostgreSQL: COPY is several times faster than INSERT for a batch."""
+    json_columns = [c for c in columns if isinstance(table.c[c].type, JSON)]
+    names = ", ".join(f'"{c}"' for c in columns)
+    pick = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    if not json_columns:
+        values = [pick(row) for row in rows]
+    else:
+        dumped = [columns.index(c) for c in json_columns]
+        values = []
+        for row in rows:
+            value = list(pick(row))
+            for i in dumped:
+                value[i] = None if value[i] is None else json.dumps(value[i])
+            values.append(tuple(value))
+    return ("copy", f'COPY "{table.name}" ({names}) FROM STDIN', values)
+
+
+def run_plan(connection: Connection, plan: Plan) -> None:
+    """Execute a plan inside the connection's transaction, on the driver's own cursor: SQLAlchemy's
+    statement machinery cost more than a small round's executemany itself."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for kind, sql, values in plan:
+            if kind == "copy":
+                with cursor.copy(sql) as copy:
+                    for row in values:
+                        copy.write_row(row)
+                continue
+            for start in range(0, len(values), CHUNK):
+                cursor.executemany(sql, values[start : start + CHUNK])
+    finally:
+        cursor.close()

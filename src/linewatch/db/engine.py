@@ -16,11 +16,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///var/linewatch.db"
 SLOW_WRITE_SECONDS = 1.0  # write transactions longer than this are logged (others queue behind them)
 log = logging.getLogger("linewatch.db")
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """Another writer held SQLite's lock past the busy timeout (worth a retry)."""
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
 
 
 def normalise_url(url: str) -> str:
@@ -209,10 +216,11 @@ class Database:
         )
         # SQLite: writers take turns (threads and processes; see WriteTurn)
         self.write_turn: WriteTurn | None = None
+        self.in_memory = False  # an in-memory SQLite database: no other process can reach it
         if self.url.startswith("sqlite"):
             path = make_url(self.url).database
-            in_memory = not path or path == ":memory:" or "mode=memory" in self.url
-            self.write_turn = WriteTurn(None if in_memory else path, busy_timeout_seconds)
+            self.in_memory = not path or path == ":memory:" or "mode=memory" in self.url
+            self.write_turn = WriteTurn(None if self.in_memory else path, busy_timeout_seconds)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._checkpointer: threading.Thread | None = None

@@ -62,6 +62,7 @@ def _no_assurance(_circuits: Collection[int], _at: datetime) -> Protecting | Non
 # (alarm, time) → does a cutover window (extended by its grace) still cover it? Wired by the
 # context to the cutovers' lookup; a planned incident none of whose alarms is covered is a fault.
 StillPlanned = Callable[[ActiveAlarm, datetime], bool]
+_NONE: frozenset[int] = frozenset()  # what a lookup of an unknown circuit or NE adds (no set made per miss)
 
 
 def _never_planned(_alarm: ActiveAlarm, _at: datetime) -> bool:
@@ -271,14 +272,16 @@ class IncidentBook:
 
     def _candidates(self, alarm: ActiveAlarm, at: datetime, index: ImpactIndex) -> list[OpenIncident]:
         ids: set[int] = set()
+        by_circuit = self.by_circuit
         for circuit_id in alarm.hits:
-            ids |= self.by_circuit.get(circuit_id, set())
+            ids |= by_circuit.get(circuit_id, _NONE)
         if alarm.ne_id is not None:
-            ids |= self.by_ne.get(alarm.ne_id, set())
+            ids |= self.by_ne.get(alarm.ne_id, _NONE)
             parent = index.ne_parent.get(alarm.ne_id)
             if parent is not None:
-                ids |= self.by_ne.get(parent, set())
+                ids |= self.by_ne.get(parent, _NONE)
         found = []
+        window = self.window
         for incident_id in ids:
             incident = self.open.get(incident_id)
             # an incident whose alarms have all cleared is over, even if this batch has not closed it yet:
@@ -287,7 +290,7 @@ class IncidentBook:
                 incident
                 and incident.active_ids
                 and incident.drill == alarm.drill
-                and at - incident.last_activity <= self.window
+                and at - incident.last_activity <= window
             ):
                 found.append(incident)
         return sorted(found, key=lambda i: i.id)
