@@ -9,7 +9,10 @@ Scenarios (INTERFACES "Native HTTP"; targets from the Step 2 issue):
   paced   5,000 alarms/s (batches of 50 every 10 ms); receipt→readable target p99 < 1 s
   cut     a 50,000-alarm fibre-cut storm; settle time after the last  target < 2 s
 Each answer comes after the alarms are stored and processed, so request latency is
-receipt-to-readable; the paced run also reads a sample back to prove it.
+receipt-to-readable; the paced run also reads a sample back to prove it. After the batch and
+single scenarios the benchmark waits for dispatch to catch up (and says how long it took), so
+each scenario starts on a settled server. LINEWATCH_STORE_PROCESS=0 compares without the store
+process.
 """
 
 from __future__ import annotations
