@@ -143,7 +143,7 @@ def test_a_store_process_whose_database_is_away_says_so_and_lives_on() -> None:
     store.start()
     try:
         with pytest.raises(StoreFailed, match="OperationalError") as failed:
-            store.write([("many", "SELECT 1", [()])])
+            store.write([("many", "SELECT 1", [()], ())])
         assert not failed.value.busy  # not worth a retry: the edges answer 503 and senders retry
         assert store.pid is not None and store.started == 1
     finally:

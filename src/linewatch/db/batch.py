@@ -22,8 +22,11 @@ from linewatch.db.base import UtcDateTime
 
 CHUNK = 5000
 Converter = Callable[[Any], Any]
-# ("many", sql, parameter rows) for executemany, ("copy", COPY statement, value rows) on PostgreSQL
-Operation = tuple[str, str, list[Any]]
+# (column index or parameter name, converter name) of a statement's parameters
+Conversions = tuple[tuple[int | str, str], ...]
+# ("many", sql, parameter rows, conversions) for executemany; ("copy", COPY statement, value rows,
+# no conversions) on PostgreSQL
+Operation = tuple[str, str, list[Any], Conversions]
 Plan = list[Operation]
 
 
@@ -34,57 +37,80 @@ def _sqlite_time(value: datetime | None) -> str | None:
     )
 
 
-def _converter(column_type: Any, dialect: str) -> Converter | None:
-    if isinstance(column_type, UtcDateTime):
-        if dialect == "sqlite":
-            return _sqlite_time
-        return lambda v: None if v is None else v.astimezone(UTC)
-    if isinstance(column_type, JSON):
-        if dialect == "sqlite":
-            return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
-        from psycopg.types.json import Json
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
 
-        return lambda v: None if v is None else Json(v)
+
+def _sqlite_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _pg_json(value: Any) -> Any:
+    from psycopg.types.json import Json
+
+    return None if value is None else Json(value)
+
+
+# by name, so that a plan names its conversions and stays picklable: they run where the plan is
+# executed — in the store process, off the interpreter that applies the books
+CONVERTERS: dict[str, Converter] = {
+    "sqlite_time": _sqlite_time,
+    "utc": _utc,
+    "sqlite_json": _sqlite_json,
+    "pg_json": _pg_json,
+}
+
+
+def _converter(column_type: Any, dialect: str) -> str | None:
+    if isinstance(column_type, UtcDateTime):
+        return "sqlite_time" if dialect == "sqlite" else "utc"
+    if isinstance(column_type, JSON):
+        return "sqlite_json" if dialect == "sqlite" else "pg_json"
     return None
 
 
 class _Compiled:
-    """A statement compiled once for a dialect, with the order and converters of its parameters."""
+    """A statement compiled once for a dialect, with the order and conversions of its parameters."""
 
     def __init__(self, statement: Any, dialect: Dialect, sources: dict[str, Any]) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
-        self.positional = dialect.paramstyle in ("qmark", "format", "numeric")
-        self.names: Sequence[str] = (
-            list(compiled.positiontup or []) if self.positional else list(compiled.binds)
-        )
-        self.converters = {
-            name: _converter(sources[name], dialect.name) for name in self.names if name in sources
-        }
+        positional = dialect.paramstyle in ("qmark", "format", "numeric")
+        self.names: Sequence[str] = list(compiled.positiontup or []) if positional else list(compiled.binds)
+        found = [
+            (i, n, _converter(sources[n], dialect.name)) for i, n in enumerate(self.names) if n in sources
+        ]
+        # positional parameters are converted by index, named ones by name
+        self.conversions = tuple((i if positional else n, c) for i, n, c in found if c is not None)
+        if positional:  # the hot path (SQLite): the columns picked at C speed
+            names = self.names
+            self.pick: Callable[[dict[str, Any]], Any] = (
+                itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+            )
+        else:
+            self.pick = lambda row: {n: row[n] for n in self.names}
 
-    def params(self, rows: list[dict[str, Any]]) -> list[Any]:
-        converters = [(n, self.converters.get(n)) for n in self.names]
-        if not self.positional:
-            return [{n: (conv(row[n]) if conv else row[n]) for n, conv in converters} for row in rows]
-        # the hot path (SQLite): pick the columns at C speed, convert only the columns that need it,
-        # and convert each distinct value once (a batch's rows share their received_at and times)
-        pick = itemgetter(*self.names) if len(self.names) > 1 else (lambda row: (row[self.names[0]],))
-        converting = [(i, conv, {}) for i, (_, conv) in enumerate(converters) if conv]
-        if not converting:
-            return [pick(row) for row in rows]
-        out = []
-        for row in rows:
-            values = list(pick(row))
-            for i, conv, memo in converting:
-                value = values[i]
-                try:
-                    values[i] = memo[value]
-                except KeyError:
-                    values[i] = memo[value] = conv(value)
-                except TypeError:  # unhashable (JSON lists and dicts)
-                    values[i] = conv(value)
-            out.append(tuple(values))
-        return out
+    def operation(self, rows: list[dict[str, Any]]) -> Operation:
+        return ("many", self.sql, [self.pick(row) for row in rows], self.conversions)
+
+
+def _convert(values: list[Any], conversions: Conversions) -> list[Any]:
+    """Each parameter row with its converted columns; each distinct value converted once (a
+    batch's rows share their received_at and times)."""
+    converting = [(key, CONVERTERS[name], {}) for key, name in conversions]
+    out = []
+    for row in values:
+        mutable: Any = list(row) if isinstance(row, tuple) else dict(row)
+        for key, convert, memo in converting:
+            value = mutable[key]
+            try:
+                mutable[key] = memo[value]
+            except KeyError:
+                mutable[key] = memo[value] = convert(value)
+            except TypeError:  # unhashable (JSON lists and dicts)
+                mutable[key] = convert(value)
+        out.append(tuple(mutable) if isinstance(row, tuple) else mutable)
+    return out
 
 
 class Batch:
@@ -130,15 +156,21 @@ class Batch:
                 ),
                 dialect,
             )
-            plan.append(("many", compiled.sql, compiled.params([{"value": value}])))
+            plan.append(compiled.operation([{"value": value}]))
         for table, rows in self.inserts.items():
-            pending = self.updates.get(table, {})
-            shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-            for row in rows:  # an update to a row inserted in this batch folds into the insert
-                extra = pending.pop(row.get("id"), None) if "id" in row else None
-                if extra:
-                    row.update(extra)
-                shapes[tuple(row)].append(row)
+            pending = self.updates.get(table)
+            shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            shaped: list[dict[str, Any]] = []
+            last: Any = None  # the keys of the row before: a table's rows nearly all share theirs
+            for row in rows:
+                if pending:  # an update to a row inserted in this batch folds into the insert
+                    extra = pending.pop(row.get("id"), None)
+                    if extra:
+                        row.update(extra)
+                keys = row.keys()
+                if keys != last:
+                    shaped, last = shapes.setdefault(tuple(row), []), keys
+                shaped.append(row)
             for columns, shaped in shapes.items():
                 if dialect.name == "postgresql":
                     plan.append(_copy(table, columns, shaped))
@@ -151,7 +183,7 @@ class Batch:
                     ),
                     dialect,
                 )
-                plan.append(("many", compiled.sql, compiled.params(shaped)))
+                plan.append(compiled.operation(shaped))
         for table, by_id in self.updates.items():
             shapes = defaultdict(list)
             for row_id, fields in by_id.items():
@@ -169,7 +201,7 @@ class Batch:
                     ),
                     dialect,
                 )
-                plan.append(("many", compiled.sql, compiled.params(shaped)))
+                plan.append(compiled.operation(shaped))
         self.inserts.clear()
         self.updates.clear()
         self.deletes.clear()
@@ -201,7 +233,7 @@ def _copy(table: Table, columns: tuple[str, ...], rows: list[dict[str, Any]]) ->
             for i in dumped:
                 value[i] = None if value[i] is None else json.dumps(value[i])
             values.append(tuple(value))
-    return ("copy", f'COPY "{table.name}" ({names}) FROM STDIN', values)
+    return ("copy", f'COPY "{table.name}" ({names}) FROM STDIN', values, ())
 
 
 def run_plan(connection: Connection, plan: Plan) -> None:
@@ -209,7 +241,9 @@ def run_plan(connection: Connection, plan: Plan) -> None:
     statement machinery cost more than a small round's executemany itself."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        for kind, sql, values in plan:
+        for kind, sql, values, conversions in plan:
+            if conversions:
+                values = _convert(values, conversions)
             if kind == "copy":
                 with cursor.copy(sql) as copy:
                     for row in values:
