@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -283,6 +283,12 @@ _UNREAL_INCIDENT = (
 )
 
 
+def _causes_query(window: ColumnElement[bool]) -> Executable:
+    """Each fault's first closed ticket's cause (see ``_FIRST_CAUSE``) among the incidents
+    ``window`` selects: read beside the incidents' own read, which then waits less."""
+    return select(IncidentRecord.id, _FIRST_CAUSE).where(_REAL, window)
+
+
 def _impacts_query(
     filters: Filters, window: ColumnElement[bool], impact_window: ColumnElement[bool]
 ) -> Executable:
@@ -318,25 +324,29 @@ def _faults(
     codes: dict[int, str] | None = None,
     downs: tuple[Period, list[DownRow]] | None = None,
     impacts: Iterable[Sequence[Any]] | None = None,
+    causes: Callable[[], Iterable[Sequence[Any]]] | None = None,
 ) -> dict[int, FaultRow]:
     """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
     impacts are read (the repeat-fault window needs only circuits that failed in the period).
     ``codes``, when given, receives the code of each impacted circuit by id; ``downs``, when
     given, receives the impacts read that are ``down`` intervals overlapping its period;
     ``impacts``, when given, are ``_impacts_query``'s rows for the same windows, read elsewhere
-    (see ``_Ahead``)."""
+    (see ``_Ahead``); so are ``causes`` (``_causes_query``'s rows, asked for once the impacts
+    are through), else each fault's cause comes with its row."""
+    columns = [
+        IncidentRecord.id,
+        epoch_seconds(IncidentRecord.opened_at),
+        epoch_seconds(IncidentRecord.recovered_at),
+        epoch_seconds(IncidentRecord.diagnosis_due),
+        epoch_seconds(IncidentRecord.diagnosis_at),
+        NetworkElement.name,
+        NetworkElement.region_id,
+    ]
+    if causes is None:
+        columns.append(_FIRST_CAUSE)
     incidents = _run(
         session,
-        select(
-            IncidentRecord.id,
-            epoch_seconds(IncidentRecord.opened_at),
-            epoch_seconds(IncidentRecord.recovered_at),
-            epoch_seconds(IncidentRecord.diagnosis_due),
-            epoch_seconds(IncidentRecord.diagnosis_at),
-            NetworkElement.name,
-            NetworkElement.region_id,
-            _FIRST_CAUSE,
-        )
+        select(*columns)
         .outerjoin(NetworkElement, NetworkElement.id == IncidentRecord.root_ne_id)
         .where(_REAL, window),
     ).all()
@@ -382,6 +392,7 @@ def _faults(
             and (incident_id not in first_region or (since_at, region) < first_region[incident_id])
         ):
             first_region[incident_id] = (since_at, region)
+    cause_of: dict[int, str | None] = dict(causes()) if causes is not None else {}  # type: ignore[arg-type]
     faults = (
         FaultRow(
             incident_id=i,
@@ -391,14 +402,14 @@ def _faults(
             diagnosis_at=diagnosed,
             region=(region_of.get(root_region_id) if root_region_id is not None else None)
             or first_region.get(i, (opened, UNKNOWN))[1],
-            cause=cause or UNKNOWN,
+            cause=(inline[0] if inline else cause_of.get(i)) or UNKNOWN,
             ne=ne or UNKNOWN,
             circuits=tuple(entry[0]),
             service_types=tuple(entry[1]),
             contractors=tuple(entry[2]),
             customers=tuple(entry[3]),
         )
-        for i, opened, recovered, due, diagnosed, ne, root_region_id, cause in incidents
+        for i, opened, recovered, due, diagnosed, ne, root_region_id, *inline in incidents
         if (entry := sets.get(i)) is not None  # an incident that hurt no (selected) circuit is not a fault
     )
     if filters.region is None and filters.cause is None:  # no fault-level filter: every one kept
@@ -666,6 +677,7 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
         fault_window = and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end)
         impact_window = or_(in_period, failed_before)
     reads["impacts"] = _impacts_query(filters, fault_window, impact_window)  # the first one needed
+    reads["causes"] = _causes_query(fault_window)  # wanted once the impacts are through
     if repeat_window:
         # The repeat-fault window only needs when each earlier fault hurt which of this period's
         # circuits. An impact starts after its incident opened, and one that started after the
@@ -689,12 +701,19 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
                 codes,
                 (period, downs),
                 ahead.stream("impacts"),
+                lambda: ahead.rows("causes"),
             )
             downs += [DownRow(*row) for row in ahead.rows("downs")]
             faults.update(_earlier(ahead.rows("earlier"), codes))
         else:
             faults = _faults(
-                session, names, filters, fault_window, impact_window, impacts=ahead.stream("impacts")
+                session,
+                names,
+                filters,
+                fault_window,
+                impact_window,
+                impacts=ahead.stream("impacts"),
+                causes=lambda: ahead.rows("causes"),
             )
             downs = [DownRow(*row) for row in ahead.rows("downs")]
         tickets = _tickets(names, ahead.rows("tickets"), ahead.rows("breaches"), filters.any)
