@@ -3,8 +3,9 @@
 One computation serves the monthly report and the statistics for any period and filter. Every
 figure comes with the rows behind it (``Report.views``), so a number on the report can always be
 traced back to the records it was computed from (issue 8, "every figure reproducible"). The
-figures pass only collects record ids per number; the rows are built when asked for (drill-down,
-xlsx), which keeps the JSON figures cheap at a year of history.
+figures pass only counts (in C where it can: ``Counter``); which records stand behind each
+number is worked out when a view is first asked for (drill-down, xlsx) from the same rows by
+the same rule, and its rows rendered then — most reports are only ever encoded as figures.
 
 Times are float Unix seconds (the database converts them: see ``db/epoch.py``).
 """
@@ -13,11 +14,13 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_right
-from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,16 +150,49 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
+Groups = dict[str, list[Any]]  # a view's records (ids or small tuples) by key, in any key order
+
+
+class LazyGroups(Mapping[str, Groups]):
+    """View name → its groups, each worked out on first use by the function given for it (then
+    kept). The figures need only counts; the records behind every number of a month — ≈ 200,000
+    ids and tuples at scale 100 — are wanted only by a drill-down or an export."""
+
+    def __init__(self) -> None:
+        self._make: dict[str, Callable[[], Groups]] = {}
+        self._made: dict[str, Groups] = {}
+
+    def later(self, name: str, make: Callable[[], Groups]) -> None:
+        self._make[name] = make
+
+    def __setitem__(self, name: str, groups: Groups) -> None:  # already known: kept as it is
+        self._make[name] = lambda: groups
+        self._made[name] = groups
+
+    def __getitem__(self, name: str) -> Groups:
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = self._make[name]()
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._make)
+
+    def __len__(self) -> int:
+        return len(self._make)
+
+
 @dataclass
 class Report:
     """Figures, plus for each view (e.g. ``by_region``) and key (``GL``) the records behind it.
 
-    ``groups`` holds record ids (or small tuples) by key, in any key order; ``render`` turns one
-    into a row dict. Views are built on first use only, their keys sorted."""
+    ``groups`` holds record ids (or small tuples) by key, in any key order (worked out when first
+    read: ``LazyGroups``); ``render`` turns one into a row dict. Views are built on first use
+    only, their keys sorted."""
 
     label: str
     figures: dict[str, object]
-    groups: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    groups: Mapping[str, Groups] = field(default_factory=dict)
     render: dict[str, Callable[[Any], Row]] = field(default_factory=dict)
     fault_ids: list[int] = field(default_factory=list)
     fault_row: Callable[[int], Row] = field(default=lambda i: {"incident": i})
@@ -235,9 +271,41 @@ def _counts(groups: dict[str, list[Any]]) -> dict[str, int]:
     return {k: len(v) for k, v in groups.items()}
 
 
-def _top(groups: dict[str, list[Any]], n: int) -> list[dict[str, object]]:
-    ranked = heapq.nsmallest(n, groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return [{"key": k, "faults": len(v)} for k, v in ranked if k != UNKNOWN or len(v)]
+def _top(counts: dict[str, int], n: int) -> list[dict[str, object]]:
+    ranked = heapq.nsmallest(n, counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"key": k, "faults": count} for k, count in ranked if k != UNKNOWN or count]
+
+
+def _key_counts(keys: Iterable[str], sort: bool = True) -> dict[str, int]:
+    """Faults per key (``Counter``: the counting in C), keys sorted when ``sort``."""
+    counts = Counter(keys)
+    return dict(sorted(counts.items())) if sort else counts
+
+
+def _set_counts(
+    faults: list[FaultRow], of: Callable[[FaultRow], Collection[str]], sort: bool = True
+) -> dict[str, int]:
+    """Faults per key when a fault counts under each of a set of keys (none = "unknown")."""
+    sets = list(map(of, faults))
+    counts = Counter(chain.from_iterable(sets))
+    unkeyed = sum(1 for keys in sets if not keys)
+    if unkeyed:
+        counts[UNKNOWN] += unkeyed
+    return dict(sorted(counts.items())) if sort else counts
+
+
+def _ids_by_key(ids: list[int], keys: Iterable[str] | Iterable[Collection[str]], many: bool) -> Groups:
+    """The fault ids behind ``_key_counts`` / ``_set_counts`` (``keys`` runs along ``ids``), each
+    key's in the order of ``ids``."""
+    view: Groups = {}
+    for i, key in zip(ids, keys, strict=True):
+        for one in (key or (UNKNOWN,)) if many else (key,):  # type: ignore[union-attr]
+            listed = view.get(one)  # type: ignore[call-overload]
+            if listed is None:
+                view[one] = [i]  # type: ignore[index]
+            else:
+                listed.append(i)
+    return view
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,58 +334,50 @@ def statistics(
     start, end = period.start_s, period.end_s
     by_id = {f.incident_id: f for f in faults}
     in_period = sorted(f.incident_id for f in faults if start <= f.opened < end)
-    groups: dict[str, dict[str, list[Any]]] = {}
+    groups = LazyGroups()
     render: dict[str, Callable[[Any], Row]] = {}
     fault_row = _memo(lambda i: _fault_dict(by_id[i]))
     counted = [by_id[i] for i in in_period]
-    counted_ids = in_period  # the ids of ``counted``, in its order
 
-    def fault_view(
-        name: str, keys: Iterable[str] | Iterable[Collection[str]], many: bool = False, ordered: bool = True
-    ) -> dict[str, list[int]]:
-        """Fault ids by key; ``keys`` runs along ``counted`` (one key, or with ``many`` a set of
-        them each fault is counted under: none = "unknown"). Keys sorted when ``ordered`` (their
-        counts are figures); the views sort them when built anyway."""
-        view: dict[str, list[int]] = {}
-        if many:
-            for i, several in zip(counted_ids, keys, strict=True):
-                for key in several or (UNKNOWN,):
-                    listed = view.get(key)
-                    if listed is None:
-                        view[key] = [i]
-                    else:
-                        listed.append(i)
-        else:
-            for i, key in zip(counted_ids, keys, strict=True):
-                listed = view.get(key)  # type: ignore[arg-type]
-                if listed is None:
-                    view[key] = [i]  # type: ignore[index]
-                else:
-                    listed.append(i)
-        groups[name] = dict(sorted(view.items())) if ordered else view
+    def fault_view(name: str, of: Callable[[FaultRow], Any], many: bool = False) -> None:
+        """The view of faults by the key ``of`` gives (with ``many`` a set of keys), its ids
+        gathered only when read."""
+        groups.later(name, lambda: _ids_by_key(in_period, map(of, counted), many))
         render[name] = fault_row
-        return groups[name]
 
     bucket_list = period.buckets(rules.trend_days_max)
     bucket_starts = [s for _, s in bucket_list]
     labels = [label for label, _ in bucket_list]
-    trend = fault_view("trend", [labels[bisect_right(bucket_starts, f.opened) - 1] for f in counted])
-    trend_counts = {label: len(trend.get(label, ())) for label, _ in bucket_list}
+    trend_of = [labels[bisect_right(bucket_starts, f.opened) - 1] for f in counted]
+    trend = Counter(trend_of)
+    groups.later("trend", lambda: _ids_by_key(in_period, trend_of, False))
+    render["trend"] = fault_row
+    trend_counts = {label: trend.get(label, 0) for label in labels}
+    single = {"by_region": attrgetter("region"), "by_cause": attrgetter("cause"), "by_ne": attrgetter("ne")}
+    several = {
+        "by_service_type": attrgetter("service_types"),
+        "by_contractor": attrgetter("contractors"),
+        "by_customer": attrgetter("customers"),
+    }
+    for name, of in single.items():
+        fault_view(name, of)
+    for name, of in several.items():
+        fault_view(name, of, many=True)
     faults_fig = {
         "total": len(in_period),
-        "by_region": _counts(fault_view("by_region", [f.region for f in counted])),
-        "by_cause": _counts(fault_view("by_cause", [f.cause for f in counted])),
-        "by_service_type": _counts(fault_view("by_service_type", [f.service_types for f in counted], True)),
-        "by_contractor": _counts(fault_view("by_contractor", [f.contractors for f in counted], True)),
+        "by_region": _key_counts(map(single["by_region"], counted)),
+        "by_cause": _key_counts(map(single["by_cause"], counted)),
+        "by_service_type": _set_counts(counted, several["by_service_type"]),
+        "by_contractor": _set_counts(counted, several["by_contractor"]),
     }
     # Only their top N are figures: tens of thousands of keys left unsorted.
-    by_ne = fault_view("by_ne", [f.ne for f in counted], ordered=False)
-    by_customer = fault_view("by_customer", [f.customers for f in counted], True, ordered=False)
+    by_ne = _key_counts(map(single["by_ne"], counted), sort=False)
+    by_customer = _set_counts(counted, several["by_customer"], sort=False)
     groups["faults"] = {"all": in_period}
     render["faults"] = fault_row
 
     recovered = [f for f in counted if f.recovered is not None]
-    groups["mttr"] = {"recovered": [f.incident_id for f in recovered]}
+    groups.later("mttr", lambda: {"recovered": [f.incident_id for f in recovered]})
     render["mttr"] = fault_row
     mttr = (
         round(sum(f.recovered - f.opened for f in recovered) / 60 / len(recovered), 2)  # type: ignore[operator]
@@ -339,7 +399,7 @@ def statistics(
     groups["diagnosis"] = {"all": diagnosis}
     render["diagnosis"] = lambda item: {**fault_row(item[0]), "on_time": item[1]}
 
-    repeat_rate = _repeats(period, faults, in_period, by_id, rules, groups, render)
+    repeat_rate = _repeats(period, faults, counted, rules, groups, render)
 
     figures: dict[str, object] = {
         "period": {"label": period.label, "from": period.start.isoformat(), "to": period.end.isoformat()},
@@ -377,36 +437,47 @@ def _availability(
     now: float,
     downs: list[DownRow],
     circuits_in_service: int,
-    groups: dict[str, dict[str, list[Any]]],
+    groups: LazyGroups,
     render: dict[str, Callable[[Any], Row]],
 ) -> dict[str, object]:
     """Down intervals clipped to the period (and to now while still down), merged per circuit so
     overlapping faults are not counted twice."""
     start, end = period.start_s, period.end_s
     horizon = min(end, max(now, start))
-    spans: dict[str, list[tuple[float, float, DownRow]]] = {}
-    for d in downs:
-        s = d.since if d.since > start else start
-        e = d.until if d.until is not None else horizon
-        if e > end:
-            e = end
-        if e > s:
-            listed = spans.get(d.circuit)
-            if listed is None:
-                spans[d.circuit] = [(s, e, d)]
-            else:
-                listed.append((s, e, d))
+
+    def clipped() -> Iterator[tuple[str, float, float, DownRow]]:
+        for d in downs:
+            s = d.since if d.since > start else start
+            e = d.until if d.until is not None else horizon
+            if e > end:
+                e = end
+            if e > s:
+                yield d.circuit, s, e, d
+
+    # Each circuit's clipped intervals: one tuple while it has one (most circuits), a list after.
+    spans: dict[str, tuple[float, float] | list[tuple[float, float]]] = {}
+    for c, s, e, _ in clipped():
+        got = spans.get(c)
+        if got is None:
+            spans[c] = (s, e)
+        elif type(got) is tuple:
+            spans[c] = [got, (s, e)]
+        else:
+            got.append((s, e))  # type: ignore[union-attr]
     outage: dict[str, float] = {}
-    view: dict[str, list[tuple[float, float, DownRow]]] = {}
-    for circuit in sorted(spans):
-        items = view[circuit] = spans[circuit]
-        if len(items) == 1:  # most circuits: one interval, nothing to merge
-            s, e, _ = items[0]
-            outage[circuit] = (e - s) / 60
-            continue
-        items.sort(key=lambda x: (x[2].since, x[2].incident_id))
-        outage[circuit] = merged_minutes([(s, e) for s, e, _ in items])
-    groups["availability"] = view
+    for c in sorted(spans):
+        got = spans[c]
+        outage[c] = (got[1] - got[0]) / 60 if type(got) is tuple else merged_minutes(got)  # type: ignore[arg-type,operator]
+
+    def view() -> Groups:
+        by_circuit: dict[str, list[tuple[float, float, DownRow]]] = defaultdict(list)
+        for c, s, e, d in clipped():
+            by_circuit[c].append((s, e, d))
+        for items in by_circuit.values():
+            items.sort(key=lambda x: (x[2].since, x[2].incident_id))
+        return dict(by_circuit)
+
+    groups.later("availability", view)
     render["availability"] = lambda item: {
         "circuit": item[2].circuit,
         "incident": item[2].incident_id,
@@ -449,7 +520,7 @@ def _counted(t: TicketRow, n: int, name: str) -> bool:
 
 def _sla(
     tickets: list[TicketRow],
-    groups: dict[str, dict[str, list[Any]]],
+    groups: LazyGroups,
     render: dict[str, Callable[[Any], Row]],
 ) -> tuple[dict[str, float | None], dict[str, dict[str, int]]]:
     """Compliance per deadline, and the timeouts of each deadline by the ticket's reply cause."""
@@ -478,7 +549,7 @@ def _sla(
 
 def _league(
     tickets: list[TicketRow],
-    groups: dict[str, dict[str, list[Any]]],
+    groups: LazyGroups,
     render: dict[str, Callable[[Any], Row]],
 ) -> list[dict[str, object]]:
     """Contractor league table (代维考核): per assignee team, SLA compliance over every counted
@@ -534,60 +605,64 @@ def _league(
 def _repeats(
     period: Period,
     faults: list[FaultRow],
-    in_period: list[int],
-    by_id: dict[int, FaultRow],
+    counted: list[FaultRow],
     rules: Rules,
-    groups: dict[str, dict[str, list[Any]]],
+    groups: LazyGroups,
     render: dict[str, Callable[[Any], Row]],
 ) -> float | None:
     """A circuit with a fault in the period is a repeat-fault circuit when, at one of its faults
     in the period, it had >= repeat_min faults opened in the repeat_days before (inclusive)."""
     start, end = period.start_s, period.end_s
     window = rules.repeat_days * 86400
-    faulty = sorted({c for i in in_period for c in by_id[i].circuits})
-    # Each circuit's faults (opened, id): one tuple while it has one (most circuits), a list after.
-    opened_by_circuit: dict[str, tuple[float, int] | list[tuple[float, int]]] = {}
-    for f in faults:
-        entry = (f.opened, f.incident_id)
-        for c in f.circuits:
-            got = opened_by_circuit.get(c)
-            if got is None:
-                opened_by_circuit[c] = entry
-            elif type(got) is tuple:
-                opened_by_circuit[c] = [got, entry]
-            else:
-                got.append(entry)  # type: ignore[union-attr]
-    items: list[tuple[str, tuple[int, ...] | list[int]]] = []
-    repeats = 0
-    single = rules.repeat_min <= 1
-    for c in faulty:
-        times = opened_by_circuit[c]  # (circuits of earlier faults only are never looked at)
-        if type(times) is tuple:  # most circuits: their one fault, in the period
-            items.append((c, (times[1],)))
-            repeats += single
-            continue
-        assert isinstance(times, list)
-        times.sort()
-        # For each of its faults in the period, the faults opened in (at - window, at]: a window
-        # sliding along the sorted times (``first`` only moves forward), widest first kept.
-        count = len(times)
-        first = best_first = best_last = 0
-        for n in range(count):
-            at = times[n][0]
-            if not start <= at < end:
+    faulty = set(chain.from_iterable(map(attrgetter("circuits"), counted)))
+    # Only a circuit hurt by repeat_min faults that could share a window — opened after the
+    # first window's edge and before the period's end — can be a repeat: counted in C, most
+    # circuits (one fault) are settled without a window of their own.
+    reach = [f for f in faults if start - window < f.opened < end]
+    hits = Counter(chain.from_iterable(map(attrgetter("circuits"), reach)))
+    if rules.repeat_min <= 1:
+        repeats = len(faulty)
+    else:
+        candidates = {c for c in faulty if hits[c] >= rules.repeat_min}
+        times: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        for f in reach:
+            hit = candidates.intersection(f.circuits)
+            if hit:
+                entry = (f.opened, f.incident_id)
+                for c in hit:
+                    times[c].append(entry)
+        repeats = 0
+        for listed in times.values():
+            listed.sort()
+            first, last = _widest_window(listed, start, end, window)
+            repeats += last - first >= rules.repeat_min
+
+    def view() -> Groups:
+        # Each circuit's faults (opened, id): one tuple while it has one (most circuits), a list after.
+        opened_by_circuit: dict[str, tuple[float, int] | list[tuple[float, int]]] = {}
+        for f in faults:
+            entry = (f.opened, f.incident_id)
+            for c in f.circuits:
+                got = opened_by_circuit.get(c)
+                if got is None:
+                    opened_by_circuit[c] = entry
+                elif type(got) is tuple:
+                    opened_by_circuit[c] = [got, entry]
+                else:
+                    got.append(entry)  # type: ignore[union-attr]
+        items: list[tuple[str, tuple[int, ...] | list[int]]] = []
+        for c in sorted(faulty):
+            got = opened_by_circuit[c]  # (circuits of earlier faults only are never looked at)
+            if type(got) is tuple:  # most circuits: their one fault, in the period
+                items.append((c, (got[1],)))
                 continue
-            edge = at - window
-            while times[first][0] <= edge:
-                first += 1
-            last = n + 1
-            while last < count and times[last][0] == at:
-                last += 1
-            if last - first > best_last - best_first:
-                best_first, best_last = first, last
-        best = [i for _, i in times[best_first:best_last]]
-        repeats += len(best) >= rules.repeat_min
-        items.append((c, best))
-    groups["repeat_faults"] = {"all": items}
+            assert isinstance(got, list)
+            got.sort()
+            first, last = _widest_window(got, start, end, window)
+            items.append((c, [i for _, i in got[first:last]]))
+        return {"all": items}
+
+    groups.later("repeat_faults", view)
     render["repeat_faults"] = lambda item: {
         "circuit": item[0],
         "faults_in_window": len(item[1]),
@@ -595,6 +670,29 @@ def _repeats(
         "repeat": len(item[1]) >= rules.repeat_min,
     }
     return _ratio(repeats, len(faulty))
+
+
+def _widest_window(
+    times: list[tuple[float, int]], start: float, end: float, window: float
+) -> tuple[int, int]:
+    """[first, last) of sorted ``times`` (opened, id): for each fault opened in [start, end), the
+    faults opened in (its time - window, its time] — the widest such run, the earliest of equals.
+    A window sliding along the times (``first`` only moves forward)."""
+    count = len(times)
+    first = best_first = best_last = 0
+    for n in range(count):
+        at = times[n][0]
+        if not start <= at < end:
+            continue
+        edge = at - window
+        while times[first][0] <= edge:
+            first += 1
+        last = n + 1
+        while last < count and times[last][0] == at:
+            last += 1
+        if last - first > best_last - best_first:
+            best_first, best_last = first, last
+    return best_first, best_last
 
 
 def row_view(report: Report, view: str, key: str | None) -> list[Row]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -25,9 +25,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
+    Connection,
     CursorResult,
     Engine,
     Executable,
+    Select,
     and_,
     func,
     or_,
@@ -147,7 +150,10 @@ def _stream(session: Session, query: Executable) -> Iterator[tuple[Any, ...]]:
     """A big read's rows as the driver's tuples, fetched in batches: SQLAlchemy's per-row fetch
     and ``Row`` are skipped (≈ 0.1 s of 240,000 rows a report; no column read this way needs a
     result processor — numbers, text, ids)."""
-    result = _run(session, query)
+    yield from _batches(_run(session, query))
+
+
+def _batches(result: CursorResult[Any]) -> Iterator[tuple[Any, ...]]:
     cursor = result.cursor
     assert cursor is not None
     try:
@@ -157,47 +163,88 @@ def _stream(session: Session, query: Executable) -> Iterator[tuple[Any, ...]]:
         result.close()
 
 
+def _materialised(query: Executable) -> Executable:
+    """``query`` ordered by an expression no index can give (its first column + 0, then the rest
+    for a total order): SQLite then does the whole read — the joins, every row into its sorter —
+    in the first step, which ``execute`` takes with the interpreter lock released."""
+    assert isinstance(query, Select | CompoundSelect)
+    rows = query.subquery()
+    first, *rest = rows.c
+    return select(rows).order_by(first + 0, *rest)
+
+
 class _Ahead:
-    """A report's reads that need nothing from another. On PostgreSQL they run in order on a
-    second connection in a thread, started at once: that backend reads the month's impacts
-    while the session reads the incidents, and the rest while this thread goes through the
-    faults (decision 160). Elsewhere — SQLite, or a session bound to one connection
-    (whose uncommitted rows a second connection would not see) — each runs when asked for, on
-    the session's connection: SQLite's reads take the interpreter lock row by row, so a second
-    thread would only take turns with this one. A report's reads never shared one snapshot (read
-    committed, or SQLite's autocommit reads), so the second connection changes nothing there."""
+    """A report's reads that need nothing from another, started at once beside this thread's own
+    work (decision 160, 190).
+
+    PostgreSQL: they run in order on a second connection in a thread: that backend reads the
+    month's impacts while the session reads the incidents, and the rest while this thread goes
+    through the faults. SQLite: its reads take the interpreter lock at every row, so a thread
+    that fetched rows would only take turns with this one; instead each read is ordered so that
+    SQLite does all of its work in the first step (``_materialised``), executed by a thread on a
+    connection of its own while the lock is free for this one — the impacts on one, the rest one
+    after another on a second — and this thread fetches the finished rows from the sorter.
+    Elsewhere (a session bound to one connection, whose uncommitted rows a second connection
+    would not see, or an in-memory SQLite, which is another database on another connection) each
+    runs when asked for, on the session's connection. A report's reads never shared one
+    snapshot (read committed, or SQLite's autocommit reads), so other connections change nothing
+    there."""
 
     def __init__(self, session: Session, reads: dict[str, Executable]) -> None:
         self._session = session
         self._reads = reads
-        self._results: dict[str, Future[Sequence[Any]]] = {}
-        self._thread: threading.Thread | None = None
+        self._results: dict[str, Future[Any]] = {}
+        self._threads: list[threading.Thread] = []
+        self._connections: list[Connection] = []
+        self._sqlite = False
         bind = session.get_bind()
-        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
-            self._results = {name: Future() for name in reads}
-            self._thread = threading.Thread(target=self._read, args=(bind,), name="report-reads", daemon=True)
-            self._thread.start()
+        if not isinstance(bind, Engine):
+            return
+        if bind.dialect.name == "postgresql":
+            lanes = [list(reads)]
+        elif bind.dialect.name == "sqlite" and bind.url.database not in (None, "", ":memory:"):
+            self._sqlite = True
+            first, *rest = reads  # the first one needed alone: it is wanted while the rest run
+            lanes = [[first], rest]
+        else:
+            return
+        self._results = {name: Future() for name in reads}
+        for lane in lanes:
+            thread = threading.Thread(target=self._read, args=(bind, lane), name="report-reads", daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
-    def _read(self, engine: Engine) -> None:
+    def _read(self, engine: Engine, names: list[str]) -> None:
         try:
-            with engine.connect() as connection:
-                for name, query in self._reads.items():
-                    self._results[name].set_result(connection.execute(query).all())
+            connection = engine.connect()
+            self._connections.append(connection)
+            if not self._sqlite:
+                for name in names:
+                    self._results[name].set_result(connection.execute(self._reads[name]).all())
+                return
+            # Handed over only once the lane's last read is executed: this connection is then
+            # used by the report's thread alone.
+            executed = [connection.execute(_materialised(self._reads[name])) for name in names]
+            for name, result in zip(names, executed, strict=True):
+                self._results[name].set_result(result)
         except BaseException as exc:  # handed to whoever asks for the rows
-            for future in self._results.values():
-                if not future.done():
-                    future.set_exception(exc)
+            for name in names:
+                if not self._results[name].done():
+                    self._results[name].set_exception(exc)
 
     def rows(self, name: str) -> Sequence[Any]:
-        if self._thread is None:
+        if not self._threads:
             return _run(self._session, self._reads[name]).all()
-        return self._results[name].result()
+        got = self._results[name].result()
+        return got.all() if self._sqlite else got
 
     def stream(self, name: str) -> Iterator[Sequence[Any]]:
         """The rows one by one, read (or waited for) from the first one asked for: on SQLite
-        streamed from the cursor, never all held at once."""
-        if self._thread is None:
+        from the cursor, never all held at once."""
+        if not self._threads:
             yield from _stream(self._session, self._reads[name])
+        elif self._sqlite:
+            yield from _batches(self._results[name].result())
         else:
             yield from self._results[name].result()
 
@@ -205,8 +252,10 @@ class _Ahead:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._thread is not None:  # its connection back in the pool before the report is out
-            self._thread.join()
+        for thread in self._threads:  # their connections back in the pool before the report is out
+            thread.join()
+        for connection in self._connections:
+            connection.close()
 
 
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
@@ -232,6 +281,12 @@ _UNREAL_INCIDENT = (
     .where(IncidentRecord.id == Ticket.incident_id)
     .scalar_subquery()
 )
+
+
+def _causes_query(window: ColumnElement[bool]) -> Executable:
+    """Each fault's first closed ticket's cause (see ``_FIRST_CAUSE``) among the incidents
+    ``window`` selects: read beside the incidents' own read, which then waits less."""
+    return select(IncidentRecord.id, _FIRST_CAUSE).where(_REAL, window)
 
 
 def _impacts_query(
@@ -269,25 +324,29 @@ def _faults(
     codes: dict[int, str] | None = None,
     downs: tuple[Period, list[DownRow]] | None = None,
     impacts: Iterable[Sequence[Any]] | None = None,
+    causes: Callable[[], Iterable[Sequence[Any]]] | None = None,
 ) -> dict[int, FaultRow]:
     """Faults among the incidents ``window`` selects; ``impact_window`` may further limit which
     impacts are read (the repeat-fault window needs only circuits that failed in the period).
     ``codes``, when given, receives the code of each impacted circuit by id; ``downs``, when
     given, receives the impacts read that are ``down`` intervals overlapping its period;
     ``impacts``, when given, are ``_impacts_query``'s rows for the same windows, read elsewhere
-    (see ``_Ahead``)."""
+    (see ``_Ahead``); so are ``causes`` (``_causes_query``'s rows, asked for once the impacts
+    are through), else each fault's cause comes with its row."""
+    columns = [
+        IncidentRecord.id,
+        epoch_seconds(IncidentRecord.opened_at),
+        epoch_seconds(IncidentRecord.recovered_at),
+        epoch_seconds(IncidentRecord.diagnosis_due),
+        epoch_seconds(IncidentRecord.diagnosis_at),
+        NetworkElement.name,
+        NetworkElement.region_id,
+    ]
+    if causes is None:
+        columns.append(_FIRST_CAUSE)
     incidents = _run(
         session,
-        select(
-            IncidentRecord.id,
-            epoch_seconds(IncidentRecord.opened_at),
-            epoch_seconds(IncidentRecord.recovered_at),
-            epoch_seconds(IncidentRecord.diagnosis_due),
-            epoch_seconds(IncidentRecord.diagnosis_at),
-            NetworkElement.name,
-            NetworkElement.region_id,
-            _FIRST_CAUSE,
-        )
+        select(*columns)
         .outerjoin(NetworkElement, NetworkElement.id == IncidentRecord.root_ne_id)
         .where(_REAL, window),
     ).all()
@@ -333,6 +392,7 @@ def _faults(
             and (incident_id not in first_region or (since_at, region) < first_region[incident_id])
         ):
             first_region[incident_id] = (since_at, region)
+    cause_of: dict[int, str | None] = dict(causes()) if causes is not None else {}  # type: ignore[arg-type]
     faults = (
         FaultRow(
             incident_id=i,
@@ -342,14 +402,14 @@ def _faults(
             diagnosis_at=diagnosed,
             region=(region_of.get(root_region_id) if root_region_id is not None else None)
             or first_region.get(i, (opened, UNKNOWN))[1],
-            cause=cause or UNKNOWN,
+            cause=(inline[0] if inline else cause_of.get(i)) or UNKNOWN,
             ne=ne or UNKNOWN,
             circuits=tuple(entry[0]),
             service_types=tuple(entry[1]),
             contractors=tuple(entry[2]),
             customers=tuple(entry[3]),
         )
-        for i, opened, recovered, due, diagnosed, ne, root_region_id, cause in incidents
+        for i, opened, recovered, due, diagnosed, ne, root_region_id, *inline in incidents
         if (entry := sets.get(i)) is not None  # an incident that hurt no (selected) circuit is not a fault
     )
     if filters.region is None and filters.cause is None:  # no fault-level filter: every one kept
@@ -617,6 +677,7 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
         fault_window = and_(IncidentRecord.opened_at >= since, IncidentRecord.opened_at < period.end)
         impact_window = or_(in_period, failed_before)
     reads["impacts"] = _impacts_query(filters, fault_window, impact_window)  # the first one needed
+    reads["causes"] = _causes_query(fault_window)  # wanted once the impacts are through
     if repeat_window:
         # The repeat-fault window only needs when each earlier fault hurt which of this period's
         # circuits. An impact starts after its incident opened, and one that started after the
@@ -640,12 +701,19 @@ def _build(session: Session, policy: Policy, period: Period, now: datetime, filt
                 codes,
                 (period, downs),
                 ahead.stream("impacts"),
+                lambda: ahead.rows("causes"),
             )
             downs += [DownRow(*row) for row in ahead.rows("downs")]
             faults.update(_earlier(ahead.rows("earlier"), codes))
         else:
             faults = _faults(
-                session, names, filters, fault_window, impact_window, impacts=ahead.stream("impacts")
+                session,
+                names,
+                filters,
+                fault_window,
+                impact_window,
+                impacts=ahead.stream("impacts"),
+                causes=lambda: ahead.rows("causes"),
             )
             downs = [DownRow(*row) for row in ahead.rows("downs")]
         tickets = _tickets(names, ahead.rows("tickets"), ahead.rows("breaches"), filters.any)
