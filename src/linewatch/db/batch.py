@@ -1,9 +1,11 @@
 """Batched writes for the hot path: rows collected in memory, written with one executemany per shape.
 
 Updates to the same row within a batch merge (last value wins), so a duplicate storm of 1,000
-repeats of one alarm costs one UPDATE. Statements are compiled once per shape and handed to the
-driver's ``executemany`` with values converted here (timezone-safe datetimes, JSON), skipping
-SQLAlchemy's per-row parameter processing, which dominated the alarm hot path.
+repeats of one alarm costs one UPDATE. Statements are compiled once per shape; ``Batch.plan``
+turns the batch into those statements with their parameter rows and the conversions they need
+(timezone-safe datetimes, JSON), and ``run_plan`` hands them to the driver's ``executemany`` —
+in the store process (``db/store.py``) or on the committer's connection — skipping SQLAlchemy's
+per-row parameter processing, which dominated the alarm hot path.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Dialect, Table, bindparam, insert, update
-from sqlalchemy.orm import Session
 
 from linewatch.db.base import UtcDateTime
 
@@ -137,11 +138,6 @@ class Batch:
 
     def __bool__(self) -> bool:
         return bool(self.inserts) or bool(self.updates) or bool(self.deletes)
-
-    def flush(self, target: Session | Connection) -> None:
-        """Deletes, inserts (in the order tables were first used), then updates; the caller commits."""
-        connection = target.connection() if isinstance(target, Session) else target
-        run_plan(connection, self.plan(connection.dialect))
 
     def plan(self, dialect: Dialect) -> Plan:
         """The batch as statements with their parameters, ready for the driver: picklable, so that
