@@ -258,8 +258,11 @@ def run(ctx: Context, source: IO[bytes], report: IO[bytes]) -> None:
             if changes:
                 ctx.downstream.publish(changes)
             if moved_to is not None and isinstance(ctx.clock, ManualClock):
+                # the changes (and the start's reconcile) before the move first, at the time they
+                # belong to: moved first, a ticket dispatched late took the new time for its SLA
+                # clock, and the timers the move should fire were not yet due
+                ctx.downstream.join()
                 ctx.clock.set(moved_to)
-                ctx.downstream.join()  # the changes before the move first, as in one process
                 tick()
     finally:  # the parent is stopping (or gone): as Context.stop, leave the backlog to the next start
         ctx.downstream.stopping.set()
