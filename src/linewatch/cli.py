@@ -45,6 +45,14 @@ def _settings(**overrides: object) -> object:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def _store_process(flag: bool | None) -> bool | None:
+    """`serve` and `demo` write through the store process unless told otherwise (flag or
+    LINEWATCH_STORE_PROCESS); contexts built in-process (tests, tools) keep the setting's off."""
+    if flag is None and "LINEWATCH_STORE_PROCESS" not in os.environ:
+        return True
+    return flag
+
+
 def _fail(message: str) -> None:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(1)
@@ -80,8 +88,6 @@ def serve(
 ) -> None:
     """Run the API, the web UI and every listener; with --worker-process (or
     LINEWATCH_WORKER_PROCESS=1) dispatch, timers and notifications in a child process."""
-    if store_process is None and "LINEWATCH_STORE_PROCESS" not in os.environ:
-        store_process = True  # on for the server; contexts built in-process (tests, tools) keep it off
     settings = _settings(
         host=host,
         port=port,
@@ -90,7 +96,7 @@ def serve(
         snmp_port=snmp_port,
         syslog_port=syslog_port,
         worker_process=worker_process,
-        store_process=store_process,
+        store_process=_store_process(store_process),
         tune_gc=True,
     )
     _run(settings)
@@ -158,7 +164,9 @@ def demo(
     db_path = workdir / "demo.db"
     counts = generate(csv_dir, scale=scale, seed=seed)
     typer.echo("generated " + ", ".join(f"{n} {name}" for name, n in counts.items()) + f" in {csv_dir}")
-    settings = _settings(db=f"sqlite:///{db_path}", port=port, host=host, tune_gc=True, store_process=True)
+    settings = _settings(
+        db=f"sqlite:///{db_path}", port=port, host=host, tune_gc=True, store_process=_store_process(None)
+    )
     ctx = build_context(settings)  # type: ignore[arg-type]
     report = _import(ctx, csv_dir, dry_run=False)
     if not report.ok:

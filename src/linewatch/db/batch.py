@@ -26,7 +26,7 @@ Converter = Callable[[Any], Any]
 # (column index or parameter name, converter name) of a statement's parameters
 Conversions = tuple[tuple[int | str, str], ...]
 # ("many", sql, parameter rows, conversions) for executemany; ("copy", COPY statement, value rows,
-# no conversions) on PostgreSQL
+# conversions) on PostgreSQL
 Operation = tuple[str, str, list[Any], Conversions]
 Plan = list[Operation]
 
@@ -52,6 +52,10 @@ def _pg_json(value: Any) -> Any:
     return None if value is None else Json(value)
 
 
+def _json_text(value: Any) -> str | None:  # COPY's text for a JSON column
+    return None if value is None else json.dumps(value)
+
+
 # by name, so that a plan names its conversions and stays picklable: they run where the plan is
 # executed — in the store process, off the interpreter that applies the books
 CONVERTERS: dict[str, Converter] = {
@@ -59,7 +63,16 @@ CONVERTERS: dict[str, Converter] = {
     "utc": _utc,
     "sqlite_json": _sqlite_json,
     "pg_json": _pg_json,
+    "json_text": _json_text,
 }
+
+
+def _picker(names: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values in the order of ``names``, picked at C speed."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return itemgetter(*names)
 
 
 def _converter(column_type: Any, dialect: str) -> str | None:
@@ -83,11 +96,9 @@ class _Compiled:
         ]
         # positional parameters are converted by index, named ones by name
         self.conversions = tuple((i if positional else n, c) for i, n, c in found if c is not None)
-        if positional:  # the hot path (SQLite): the columns picked at C speed
-            names = self.names
-            self.pick: Callable[[dict[str, Any]], Any] = (
-                itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
-            )
+        self.pick: Callable[[dict[str, Any]], Any]
+        if positional:  # the hot path (SQLite)
+            self.pick = _picker(self.names)
         else:
             self.pick = lambda row: {n: row[n] for n in self.names}
 
@@ -215,21 +226,12 @@ class Batch:
 
 
 def _copy(table: Table, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Operation:
-    """PostgreSQL: COPY is several times faster than INSERT for a batch."""
-    json_columns = [c for c in columns if isinstance(table.c[c].type, JSON)]
+    """PostgreSQL: COPY is several times faster than INSERT for a batch; its JSON columns are
+    dumped where the plan runs, like the other statements' conversions."""
     names = ", ".join(f'"{c}"' for c in columns)
-    pick = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-    if not json_columns:
-        values = [pick(row) for row in rows]
-    else:
-        dumped = [columns.index(c) for c in json_columns]
-        values = []
-        for row in rows:
-            value = list(pick(row))
-            for i in dumped:
-                value[i] = None if value[i] is None else json.dumps(value[i])
-            values.append(tuple(value))
-    return ("copy", f'COPY "{table.name}" ({names}) FROM STDIN', values, ())
+    conversions = tuple((i, "json_text") for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON))
+    pick = _picker(columns)
+    return ("copy", f'COPY "{table.name}" ({names}) FROM STDIN', [pick(row) for row in rows], conversions)
 
 
 def run_plan(connection: Connection, plan: Plan) -> None:

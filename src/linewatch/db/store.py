@@ -53,7 +53,7 @@ class StoreProcess:
         self.requests: Connection | None = None
         self.replies: Connection | None = None
         self.lock = threading.Lock()  # one round at a time (the committer's thread, and a stop)
-        self.started = 0  # children started, for /metrics and the tests
+        self.started = 0  # children started (a replaced one counts again)
 
     @property
     def pid(self) -> int | None:
@@ -84,11 +84,7 @@ class StoreProcess:
     def stop(self, timeout: float = 10.0) -> None:
         """Close its stdin (it finishes the round under way, then exits) and wait for it."""
         with self.lock:
-            process = self.process
-            self._drop(wait=timeout)
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
+            self._drop(wait=timeout)  # killed if it does not stop by then
 
     def _spawn(self) -> None:
         # the URL (it may hold a password) goes down the pipe, not on the command line
@@ -103,15 +99,9 @@ class StoreProcess:
         self.process, self.requests, self.replies = process, requests, replies
         try:
             requests.send((self.url, self.busy_timeout))
-            if not replies.poll(START_SECONDS):
-                raise StoreFailed("the store process did not start")
-            ready = replies.recv()
+            ready = replies.recv() if replies.poll(START_SECONDS) else ("failed", "no answer")
         except (EOFError, OSError) as exc:
-            self._drop()
-            raise StoreFailed(f"the store process did not start ({type(exc).__name__})") from exc
-        except StoreFailed:
-            self._drop()
-            raise
+            ready = ("failed", type(exc).__name__)
         if ready[0] != "ready":
             self._drop()
             raise StoreFailed(f"the store process did not start: {ready[1]}")
